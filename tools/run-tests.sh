@@ -1,0 +1,23 @@
+#!/bin/sh
+# Runs the busted suite under Lua 5.4 (TAP output), plus luacheck when it is installed, and ends
+# with the plain line "N passed, N failed". Exit status 0 only when nothing failed and something ran.
+# Extra arguments go to busted (e.g. a spec file, or --filter).
+cd "$(dirname "$0")/.." || exit 1
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+busted --lua=lua5.4 -o TAP "$@" 2>&1 | tee "$out"
+passed=$(grep -c '^ok ' "$out")
+failed=$(grep -c '^not ok ' "$out")
+if ! grep -q '^1\.\.[0-9]' "$out"; then
+  echo "busted did not finish (no TAP plan line)"
+  failed=$((failed + 1))
+fi
+if [ $# -eq 0 ] && command -v luacheck >/dev/null 2>&1; then
+  if luacheck -q lua bin tests tools >"$out" 2>&1; then
+    passed=$((passed + 1)); echo "ok - luacheck"
+  else
+    cat "$out"; failed=$((failed + 1)); echo "not ok - luacheck"
+  fi
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
