@@ -7,7 +7,8 @@ CSTD       := -std=c99 -D_POSIX_C_SOURCE=200809L
 WARN       := -Wall -Wextra -Werror
 OPT        ?= -O2 -g
 SAN        ?=
-LUA_CFLAGS  := $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null)
+LUA_INCDIR ?=
+LUA_CFLAGS  := $(if $(LUA_INCDIR),-I$(LUA_INCDIR),$(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null))
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
@@ -15,7 +16,8 @@ JSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 MHD_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS    := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 CFLAGS     ?=
-CFLAGS     += $(CSTD) $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden
+# Our flags first, then the caller's CFLAGS (LuaRocks passes its own); -Werror always holds.
+ALL_CFLAGS  = $(CSTD) $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
 LDFLAGS    += $(SAN)
 
 BUILD      ?= build
@@ -30,7 +32,7 @@ FAKE_SO    := $(BUILD)/openai_admin/fake/httpd.so
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/tests/?.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-.PHONY: all core fake test check lint demo bench asan valgrind install clean help gen
+.PHONY: all core fake deps test lint demo bench asan valgrind install install-client install-fake clean help gen
 all: core fake
 
 core: $(CORE_SO)
@@ -38,11 +40,11 @@ fake: $(FAKE_SO)
 
 $(BUILD)/obj/core/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LUA_CFLAGS) $(CURL_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(CURL_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/fake/%.o: src/fake/%.c $(wildcard src/fake/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LUA_CFLAGS) $(MHD_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(MHD_CFLAGS) -c $< -o $@
 
 $(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -60,6 +62,48 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/run-tests.sh
+
+lint:
+	luacheck lua bin/openai-admin-fake tests tools examples bench
+
+demo: all
+	@sh tools/demo.sh
+
+bench: all
+	@$(LUA) bench/run.lua
+
+# The suite again with AddressSanitizer and UBSan in the C modules (lua5.4 itself is not
+# instrumented, so the runtime is preloaded).
+ASAN_BUILD := build-asan
+asan:
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="-O1 -g" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" all
+	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  LUA_CPATH="$(CURDIR)/$(ASAN_BUILD)/?.so;;" sh tools/run-tests.sh
+
+# The suite under valgrind; a definite or indirect leak, or any memory error, fails it.
+valgrind: all
+	VALGRIND="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --trace-children=yes" \
+	  sh tools/run-tests.sh
+
+# Install: the client (openai-admin rockspec) and the fake server (openai-admin-fake rockspec).
+PREFIX      ?= /usr/local
+INST_LUADIR ?= $(PREFIX)/share/lua/5.4
+INST_LIBDIR ?= $(PREFIX)/lib/lua/5.4
+INST_BINDIR ?= $(PREFIX)/bin
+install: install-client install-fake
+
+install-client: core
+	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin $(DESTDIR)$(INST_LUADIR)/openai_admin
+	install -m 0755 $(CORE_SO) $(DESTDIR)$(INST_LIBDIR)/openai_admin/core.so
+	install -m 0644 lua/openai_admin/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/
+
+install-fake: fake
+	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin/fake $(DESTDIR)$(INST_LUADIR)/openai_admin/fake $(DESTDIR)$(INST_BINDIR)
+	install -m 0755 $(FAKE_SO) $(DESTDIR)$(INST_LIBDIR)/openai_admin/fake/httpd.so
+	install -m 0644 lua/openai_admin/fake/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/fake/
+	install -m 0755 bin/openai-admin-fake $(DESTDIR)$(INST_BINDIR)/openai-admin-fake
 
 gen:
 	$(LUA) tools/gen_api.lua ../shared/api

@@ -1,0 +1,30 @@
+/* Retry policy, as the official OpenAI SDKs: what to retry and how long to wait. */
+#ifndef OPENAI_ADMIN_RETRY_H
+#define OPENAI_ADMIN_RETRY_H
+#include <stdint.h>
+#include <curl/curl.h>
+
+/* Monotonic clock in seconds. */
+double oa_now(void);
+/* Sleeps for `seconds`, resuming after signals (EINTR) until the time has passed. */
+void oa_sleep(double seconds);
+/* Uniform random number in [0, 1) from a xorshift state (seeded by oa_random_seed). */
+double oa_random01(uint64_t *state);
+uint64_t oa_random_seed(void);
+
+/* 1 when a transport failure is worth another attempt (connection trouble, timeouts,
+ * truncated bodies); 0 for failures that will not change (bad URL, out of memory...). */
+int oa_retry_curl_retryable(CURLcode code);
+
+/* 1 when an HTTP answer should be retried: `x-should-retry` true/false decides when present,
+ * else 408, 409, 429 and >= 500. `should_retry` may be NULL. */
+int oa_retry_status_retryable(long status, const char *should_retry);
+
+/* The server's requested wait in seconds from `retry-after-ms` / `retry-after` (seconds or an
+ * HTTP date), or -1 when absent, unparsable or outside (0, 60] seconds. Either may be NULL. */
+double oa_retry_after(const char *retry_after_ms, const char *retry_after);
+
+/* SDK backoff before retry number `retries_so_far + 1`: min(0.5 * 2^n, 8) * (1 - 0.25 * r). */
+double oa_retry_backoff(int retries_so_far, double r);
+
+#endif
