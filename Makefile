@@ -107,6 +107,7 @@ install-fake: fake
 
 gen:
 	$(LUA) tools/gen_api.lua ../shared/api
+	$(LUA) tools/gen_docs.lua
 
 clean:
 	rm -rf $(BUILD)
