@@ -74,6 +74,7 @@ int oa_retry_curl_retryable(CURLcode code) {
 }
 
 int oa_retry_status_retryable(long status, const char *should_retry) {
+  if (status >= 200 && status <= 299) return 0; /* success is final, whatever the header says */
   if (should_retry != NULL) {
     if (strcasecmp(should_retry, "true") == 0) return 1;
     if (strcasecmp(should_retry, "false") == 0) return 0;

@@ -16,8 +16,8 @@ uint64_t oa_random_seed(void);
  * truncated bodies); 0 for failures that will not change (bad URL, out of memory...). */
 int oa_retry_curl_retryable(CURLcode code);
 
-/* 1 when an HTTP answer should be retried: `x-should-retry` true/false decides when present,
- * else 408, 409, 429 and >= 500. `should_retry` may be NULL. */
+/* 1 when an HTTP answer should be retried: never a 2xx; else `x-should-retry` true/false decides
+ * when present, else 408, 409, 429 and >= 500. `should_retry` may be NULL. */
 int oa_retry_status_retryable(long status, const char *should_retry);
 
 /* The server's requested wait in seconds from `retry-after-ms` / `retry-after` (seconds or an

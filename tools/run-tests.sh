@@ -3,6 +3,10 @@
 # with the plain line "N passed, N failed". Exit status 0 only when nothing failed and something ran.
 # Extra arguments go to busted (e.g. a spec file, or --filter).
 cd "$(dirname "$0")/.." || exit 1
+# Modules from the tree first (make exports the same; make asan points LUA_CPATH at its build).
+: "${LUA_PATH:=$PWD/lua/?.lua;$PWD/lua/?/init.lua;$PWD/tests/?.lua;;}"
+: "${LUA_CPATH:=$PWD/build/?.so;;}"
+export LUA_PATH LUA_CPATH
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 # lua5.4 runs busted itself (not busted --lua), so VALGRIND can wrap the interpreter.

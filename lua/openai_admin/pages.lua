@@ -1,0 +1,233 @@
+-- Pages of list endpoints (every row with `pagination`).
+--
+-- A list call fetches its first page and returns a Page:
+--   page.data           the items of this page (a JSON array table)
+--   page.has_more       boolean (the body's has_more; false when absent)
+--   page.request_id     x-request-id of this page's reply
+--   page.raw            the whole decoded body; other body fields read through the page too
+--                       (page.last_id, page.first_id, page.next, page.object, ...) except where
+--                       a method has the name: the usage token is page.raw.next_page
+--   for item in page do ... end        every item of every page, fetching the next page only
+--                                      when this one is used up (the page is its own iterator)
+--   for item in page:items() do ... end   the same, with a closing value: `break` releases the
+--                                      iteration state (like io.lines); independent iterators
+--   for p in page:pages() do ... end    page by page, starting with this one
+--   page:next_page()    the next Page (a request), or nil when there is none
+--   page:has_next_page()
+--   #page               number of items on this page
+-- Only the page being walked is referenced by an iteration, so memory stays flat however many
+-- items there are. Errors while fetching a page are raised as error objects (errors.lua).
+--
+-- The cursor logic lives in the C core (core.pager); a Lua implementation with the same
+-- interface is used only when the core does not provide one.
+local util = require "openai_admin.util"
+
+local M = {}
+
+local setmetatable, rawget, type = setmetatable, rawget, type
+
+---------------------------------------------------------------------------------------------
+-- Lua pager (fallback when core.pager is missing): same interface as the C one
+---------------------------------------------------------------------------------------------
+local LuaPager = {}
+LuaPager.__index = LuaPager
+
+local CURSOR_PARAM = {
+  cursor_last_id = "after", cursor_next = "after", cursor_item_id = "after", page_token = "page",
+}
+
+local function nonempty(v)
+  return type(v) == "string" and v ~= ""
+end
+
+function M.lua_pager(kind, method, path, query)
+  return setmetatable({ kind = kind, method = method, path = path, query = query or "", cursor = nil,
+    finished = (kind == "single_page"), started = false }, LuaPager)
+end
+
+function LuaPager:advance(page)
+  self.started = true
+  if type(page) ~= "table" or page.has_more ~= true then self.finished = true; return end
+  local kind, cursor = self.kind, nil
+  local data = page.data
+  if kind == "cursor_last_id" then
+    cursor = page.last_id
+    if type(data) == "table" and #data == 0 then cursor = nil end
+  elseif kind == "cursor_next" then
+    cursor = page.next
+  elseif kind == "cursor_item_id" then
+    local last = type(data) == "table" and data[#data]
+    cursor = type(last) == "table" and last.id or nil
+  elseif kind == "page_token" then
+    cursor = page.next_page
+  end
+  if nonempty(cursor) then
+    self.cursor = cursor
+  else
+    self.finished = true
+  end
+end
+
+function LuaPager:next_path()
+  if not self.started then
+    if self.query ~= "" then return self.path .. "?" .. self.query end
+    return self.path
+  end
+  if self.finished then return nil end
+  local pair = CURSOR_PARAM[self.kind] .. "=" .. util.pct(self.cursor)
+  if self.query ~= "" then return self.path .. "?" .. self.query .. "&" .. pair end
+  return self.path .. "?" .. pair
+end
+
+function LuaPager:done()
+  return self.finished
+end
+
+---------------------------------------------------------------------------------------------
+-- Page
+---------------------------------------------------------------------------------------------
+local Page = { __name = "openai_admin.page" }
+local methods = {}
+
+function Page.__index(page, key)
+  local m = methods[key]
+  if m then return m end
+  local raw = rawget(page, "raw")
+  return raw and raw[key]
+end
+
+function Page.__len(page)
+  return #page.data
+end
+
+function Page.__tostring(page)
+  return "openai_admin.page (" .. page._chain.c.sdk_path .. ", " .. #page.data .. " items"
+    .. (page._next and ", more" or "") .. ")"
+end
+
+-- chain: { client, c, fetch, pager_new, path, query, opts } shared by the pages of one list call.
+-- Each page gets its own pager (core.pager) advanced over that page only, so the next path is
+-- fixed when the page arrives and page:next_page() gives the same answer however often it is
+-- called; a cursor that leads back to this same page ends the walk (no endless loop).
+local function make_page(chain, decoded, res, path)
+  local data = decoded.data
+  if type(data) ~= "table" then
+    local errors = require "openai_admin.errors"
+    error(errors.decode(res, chain.c.method, path, chain.c.sdk_path,
+      "expected a list page with a data array"), 0)
+  end
+  local nxt = false
+  if chain.pager_new then
+    local pager = chain.pager_new(chain.c.pagination, chain.c.method, chain.path, chain.query)
+    pager:advance(decoded)
+    local np = pager:next_path()
+    if np and np ~= path then nxt = np end
+  end
+  return setmetatable({
+    data = data, has_more = decoded.has_more == true, request_id = res.request_id, raw = decoded,
+    _chain = chain, _next = nxt,
+  }, Page)
+end
+
+function methods.has_next_page(page)
+  return page._next ~= false
+end
+
+function methods.next_page(page)
+  local path = page._next
+  if not path then return nil end
+  local chain = page._chain
+  local decoded, res = chain.fetch(chain.client, chain.c, path, nil, chain.opts)
+  return make_page(chain, decoded, res, path)
+end
+
+-- Iterator shared by __call and items(): st = { page, data, n, i }
+local function items_next(st)
+  local i = st.i + 1
+  if i <= st.n then
+    st.i = i
+    return st.data[i]
+  end
+  local page = st.page
+  while page do
+    page = methods.next_page(page)
+    st.page = page
+    if not page then break end
+    local data = page.data
+    local n = #data
+    if n > 0 then
+      st.data, st.n, st.i = data, n, 1
+      return data[1]
+    end
+  end
+  st.data, st.n, st.i = nil, 0, 0
+  return nil
+end
+
+local State = { __name = "openai_admin.page_iteration" }
+State.__index = State
+function State.__close(st)
+  st.page, st.data, st.n, st.i = nil, nil, 0, 0
+end
+State.close = State.__close
+
+local function new_state(page)
+  local data = page.data
+  return setmetatable({ page = page, data = data, n = #data, i = 0 }, State)
+end
+
+-- for item in page do ... end  (generic for calls page(nil, previous_item))
+function Page.__call(page, _, control)
+  local st = rawget(page, "_it")
+  if control == nil or not st then
+    st = new_state(page)
+    rawset(page, "_it", st)
+  end
+  local item = items_next(st)
+  if item == nil then rawset(page, "_it", nil) end
+  return item
+end
+
+-- iterator, state, nil, closing value (Lua 5.4 generic for): break releases the state
+function methods.items(page)
+  local st = new_state(page)
+  return items_next, st, nil, st
+end
+
+local function pages_next(st)
+  if not st.started then
+    st.started = true
+    return st.page
+  end
+  local page = st.page
+  if not page then return nil end
+  page = methods.next_page(page)
+  st.page = page
+  return page
+end
+
+function methods.pages(page)
+  local st = setmetatable({ page = page, started = false }, State)
+  return pages_next, st, nil, st
+end
+
+-- First page of a list call. fetch(client, c, path, body, opts) -> decoded, res (raises on errors).
+function M.first(client, c, fetch, pager_new, path, query, cursor, body, opts)
+  local first_path = path
+  if query ~= "" then
+    first_path = path .. "?" .. query
+    if cursor then first_path = first_path .. "&" .. cursor end
+  elseif cursor then
+    first_path = path .. "?" .. cursor
+  end
+  local decoded, res = fetch(client, c, first_path, body, opts)
+  local chain = {
+    client = client, c = c, fetch = fetch, opts = opts, path = path, query = query,
+    pager_new = c.pagination ~= "single_page" and pager_new or nil,
+  }
+  return make_page(chain, decoded, res, first_path)
+end
+
+M.Page = Page
+M.is_page = function(v) return getmetatable(v) == Page end
+return M

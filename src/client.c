@@ -1,0 +1,834 @@
+/* core.client: config validation, header assembly, request / request_many / derive / close. */
+#include "client.h"
+
+#include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "retry.h"
+#include "transport.h"
+
+#define CLIENT_MT "openai_admin.core.client"
+#define POOL_MT "openai_admin.core.pool"
+#define BATCH_MT "openai_admin.core.batch"
+#define UV_POOL 1
+
+#define DEFAULT_USER_AGENT "openai-admin-lua/0.1.0"
+#define DEFAULT_TIMEOUT 600.0
+#define DEFAULT_CONNECT_TIMEOUT 10.0
+#define DEFAULT_MAX_RETRIES 2
+#define MAX_RETRIES_LIMIT 100
+#define DEFAULT_CONCURRENCY 16
+
+typedef struct oa_header {
+  char *name;
+  char *value; /* NULL: remove the header */
+} oa_header;
+
+typedef struct oa_client {
+  int open;
+  oa_pool *pool;                  /* also user value 1, which keeps it alive */
+  char *base_url;
+  size_t base_len;
+  char *key;                      /* the admin key: wiped and freed on close */
+  size_t key_len;
+  char *organization, *project, *user_agent;
+  oa_header *custom;              /* config.headers (+ derive overrides) */
+  int n_custom;
+  struct curl_slist *defaults;    /* every default header line, shared by all requests */
+  int defaults_name_ct, defaults_name_rc, defaults_name_to; /* Content-Type / Retry-Count / Timeout named */
+  double timeout, connect_timeout;
+  int max_retries;
+} oa_client;
+
+/* A batch of transfers in a userdata, so a Lua error while reading requests or building
+ * results cannot leak C memory: __gc frees whatever is left. */
+typedef struct oa_batch {
+  int n;
+  oa_xfer x[1];
+} oa_batch;
+
+/* --- small helpers ------------------------------------------------------------------------ */
+
+static void wipe(void *p, size_t n) {
+  volatile unsigned char *v = p;
+  while (n--) *v++ = 0;
+}
+
+static char *dup_mem(lua_State *L, const char *s, size_t n) {
+  char *d = malloc(n + 1);
+  if (d == NULL) luaL_error(L, "openai_admin: out of memory");
+  memcpy(d, s, n);
+  d[n] = '\0';
+  return d;
+}
+
+static int is_token_char(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int valid_header_name(const char *s, size_t n) {
+  if (n == 0) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!is_token_char((unsigned char)s[i])) return 0;
+  return 1;
+}
+
+static int valid_header_value(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return 0;
+  return 1;
+}
+
+/* The name part of a header line "Name: value" / "Name:" equals `name` (case-insensitive). */
+static int line_names(const char *line, const char *name, size_t name_len) {
+  return strncasecmp(line, name, name_len) == 0 && line[name_len] == ':';
+}
+
+static const char *type_name(lua_State *L, int idx) { return luaL_typename(L, idx); }
+
+/* --- client lifetime ------------------------------------------------------------------------ */
+
+static void free_custom(oa_client *c) {
+  for (int i = 0; i < c->n_custom; i++) {
+    free(c->custom[i].name);
+    free(c->custom[i].value);
+  }
+  free(c->custom);
+  c->custom = NULL;
+  c->n_custom = 0;
+}
+
+/* Idempotent: frees whatever was set, so it also cleans up a half-built client. */
+static void client_release(oa_client *c) {
+  if (c->open && c->pool && --c->pool->open_clients == 0) oa_pool_free(c->pool); /* idempotent */
+  c->open = 0;
+  if (c->key) {
+    wipe(c->key, c->key_len);
+    free(c->key);
+    c->key = NULL;
+    c->key_len = 0;
+  }
+  if (c->defaults) {
+    /* the Authorization line holds the key too */
+    for (struct curl_slist *n = c->defaults; n; n = n->next) wipe(n->data, strlen(n->data));
+    curl_slist_free_all(c->defaults);
+    c->defaults = NULL;
+  }
+  free(c->base_url);
+  free(c->organization);
+  free(c->project);
+  free(c->user_agent);
+  c->base_url = c->organization = c->project = c->user_agent = NULL;
+  free_custom(c);
+  c->pool = NULL;
+}
+
+static int client_close(lua_State *L) {
+  oa_client *c = luaL_checkudata(L, 1, CLIENT_MT);
+  client_release(c);
+  return 0;
+}
+
+static oa_client *check_open(lua_State *L, int idx) {
+  oa_client *c = luaL_checkudata(L, idx, CLIENT_MT);
+  if (!c->open) luaL_error(L, "openai_admin: client is closed");
+  return c;
+}
+
+static int pool_gc(lua_State *L) {
+  oa_pool *p = luaL_checkudata(L, 1, POOL_MT);
+  oa_pool_free(p);
+  return 0;
+}
+
+static int batch_gc(lua_State *L) {
+  oa_batch *b = luaL_checkudata(L, 1, BATCH_MT);
+  for (int i = 0; i < b->n; i++) oa_xfer_free(&b->x[i]);
+  return 0;
+}
+
+/* --- config reading ---------------------------------------------------------------------- */
+
+static void check_keys(lua_State *L, int t, const char *const allowed[], const char *what) {
+  lua_pushnil(L);
+  while (lua_next(L, t) != 0) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "openai_admin: %s keys must be strings, got %s", what, type_name(L, -1));
+    const char *k = lua_tostring(L, -1);
+    int ok = 0;
+    for (int i = 0; allowed[i]; i++)
+      if (strcmp(k, allowed[i]) == 0) ok = 1;
+    if (!ok) luaL_error(L, "openai_admin: unknown %s key '%s'", what, k);
+  }
+}
+
+/* Pushes t[key]; returns its type. */
+static int field(lua_State *L, int t, const char *key) {
+  lua_pushstring(L, key);
+  return lua_rawget(L, t);
+}
+
+/* t[key] as a positive finite number (seconds); returns `dflt` when nil. */
+static double get_seconds(lua_State *L, int t, const char *key, const char *what, double dflt) {
+  int ty = field(L, t, key);
+  double v = dflt;
+  if (ty != LUA_TNIL) {
+    v = lua_tonumber(L, -1);
+    if (ty != LUA_TNUMBER || !(v > 0) || !isfinite(v))
+      luaL_error(L, "openai_admin: %s.%s must be a positive number, got %s", what, key,
+                 ty == LUA_TNUMBER ? lua_tostring(L, -1) : type_name(L, -1));
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static int get_retries(lua_State *L, int t, const char *key, const char *what, int dflt) {
+  int ty = field(L, t, key);
+  int v = dflt;
+  if (ty != LUA_TNIL) {
+    lua_Integer n = 0;
+    int isint = 0;
+    if (ty == LUA_TNUMBER) {
+      n = lua_tointegerx(L, -1, &isint);
+    }
+    if (!isint || n < 0 || n > MAX_RETRIES_LIMIT)
+      luaL_error(L, "openai_admin: %s.%s must be an integer from 0 to %d, got %s", what, key,
+                 MAX_RETRIES_LIMIT, ty == LUA_TNUMBER ? lua_tostring(L, -1) : type_name(L, -1));
+    v = (int)n;
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/* t[key] as a string without CR/LF; NULL when nil (or false, with *is_false set, when
+ * allow_false). The pointer stays valid while the table holds the string. */
+static const char *get_string(lua_State *L, int t, const char *key, const char *what, int required,
+                              int allow_false, int *is_false, size_t *len) {
+  int ty = field(L, t, key);
+  const char *s = NULL;
+  if (is_false) *is_false = 0;
+  if (ty == LUA_TSTRING) {
+    s = lua_tolstring(L, -1, len);
+    if (!valid_header_value(s, *len))
+      luaL_error(L, "openai_admin: %s.%s must not contain line breaks", what, key);
+  } else if (ty == LUA_TBOOLEAN && !lua_toboolean(L, -1) && allow_false) {
+    *is_false = 1;
+  } else if (ty != LUA_TNIL || required) {
+    luaL_error(L, "openai_admin: %s.%s must be a string%s, got %s", what, key,
+               allow_false ? " or false" : "", type_name(L, -1));
+  }
+  lua_pop(L, 1);
+  return s;
+}
+
+static void set_string(lua_State *L, char **slot, const char *s, size_t n) {
+  char *d = s ? dup_mem(L, s, n) : NULL;
+  free(*slot);
+  *slot = d;
+}
+
+/* Merges t.headers (name -> string | false) into c->custom, overriding by name. */
+static void merge_headers(lua_State *L, oa_client *c, int t, const char *what) {
+  int ty = field(L, t, "headers");
+  if (ty == LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  if (ty != LUA_TTABLE) luaL_error(L, "openai_admin: %s.headers must be a table, got %s", what, type_name(L, -1));
+  int h = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, h) != 0) {
+    size_t nlen, vlen = 0;
+    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "openai_admin: %s.headers keys must be strings", what);
+    const char *name = lua_tolstring(L, -2, &nlen);
+    if (!valid_header_name(name, nlen)) luaL_error(L, "openai_admin: %s.headers has an invalid header name", what);
+    const char *value = NULL;
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      value = lua_tolstring(L, -1, &vlen);
+      if (!valid_header_value(value, vlen))
+        luaL_error(L, "openai_admin: %s.headers[\"%s\"] must not contain line breaks", what, name);
+    } else if (!(lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
+      luaL_error(L, "openai_admin: %s.headers[\"%s\"] must be a string or false, got %s", what, name,
+                 type_name(L, -1));
+    }
+    int i;
+    for (i = 0; i < c->n_custom; i++)
+      if (strcasecmp(c->custom[i].name, name) == 0) break;
+    if (i == c->n_custom) {
+      oa_header *grown = realloc(c->custom, (size_t)(c->n_custom + 1) * sizeof *grown);
+      if (grown == NULL) luaL_error(L, "openai_admin: out of memory");
+      c->custom = grown;
+      c->custom[i].name = c->custom[i].value = NULL;
+      c->n_custom++;
+      c->custom[i].name = dup_mem(L, name, nlen);
+    }
+    set_string(L, &c->custom[i].value, value, vlen);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* Appends "Name: value" (or "Name:" to suppress one curl would add) to *list. */
+static void append_line(lua_State *L, struct curl_slist **list, const char *name, size_t nlen,
+                        const char *value, size_t vlen) {
+  char stackbuf[256];
+  size_t need = nlen + vlen + 3;
+  char *line = need <= sizeof stackbuf ? stackbuf : malloc(need);
+  if (line == NULL) luaL_error(L, "openai_admin: out of memory");
+  memcpy(line, name, nlen);
+  line[nlen] = ':';
+  size_t n = nlen + 1;
+  if (value) {
+    line[n++] = ' ';
+    memcpy(line + n, value, vlen);
+    n += vlen;
+  }
+  line[n] = '\0';
+  struct curl_slist *grown = curl_slist_append(*list, line);
+  if (line != stackbuf) free(line);
+  if (grown == NULL) luaL_error(L, "openai_admin: out of memory");
+  *list = grown;
+}
+
+static const oa_header *custom_named(const oa_client *c, const char *name) {
+  for (int i = 0; i < c->n_custom; i++)
+    if (strcasecmp(c->custom[i].name, name) == 0) return &c->custom[i];
+  return NULL;
+}
+
+/* Builds c->defaults from the settings: internal headers unless the custom ones name them,
+ * then the custom ones (a false value becomes "Name:", which also stops curl adding it). */
+static void build_defaults(lua_State *L, oa_client *c) {
+  struct curl_slist *old = c->defaults;
+  c->defaults = NULL;
+  if (old) {
+    for (struct curl_slist *n = old; n; n = n->next) wipe(n->data, strlen(n->data));
+    curl_slist_free_all(old);
+  }
+  struct { const char *name; const char *value; } internal[] = {
+      {"Authorization", NULL}, {"OpenAI-Organization", c->organization}, {"OpenAI-Project", c->project},
+      {"User-Agent", c->user_agent}, {"Accept", "application/json"}, {"Expect", NULL}};
+  for (size_t i = 0; i < sizeof internal / sizeof internal[0]; i++) {
+    const char *name = internal[i].name;
+    if (custom_named(c, name)) continue;
+    size_t nlen = strlen(name);
+    if (i == 0) {
+      /* composed in a temporary that is wiped before anything can raise */
+      size_t len = 22 + c->key_len;
+      char *line = malloc(len + 1);
+      if (line == NULL) luaL_error(L, "openai_admin: out of memory");
+      memcpy(line, "Authorization: Bearer ", 22);
+      memcpy(line + 22, c->key, c->key_len);
+      line[len] = '\0';
+      struct curl_slist *grown = curl_slist_append(c->defaults, line);
+      wipe(line, len);
+      free(line);
+      if (grown == NULL) luaL_error(L, "openai_admin: out of memory");
+      c->defaults = grown;
+    } else if (i == 5) {
+      append_line(L, &c->defaults, name, nlen, NULL, 0); /* no Expect: 100-continue round trip */
+    } else if (internal[i].value) {
+      append_line(L, &c->defaults, name, nlen, internal[i].value, strlen(internal[i].value));
+    }
+  }
+  for (int i = 0; i < c->n_custom; i++) {
+    const oa_header *h = &c->custom[i];
+    append_line(L, &c->defaults, h->name, strlen(h->name), h->value, h->value ? strlen(h->value) : 0);
+  }
+  c->defaults_name_ct = custom_named(c, "Content-Type") != NULL;
+  c->defaults_name_rc = custom_named(c, "X-Stainless-Retry-Count") != NULL;
+  c->defaults_name_to = custom_named(c, "X-Stainless-Timeout") != NULL;
+}
+
+static void read_rate_limit(lua_State *L, oa_pool *p, int t) {
+  int ty = field(L, t, "rate_limit");
+  oa_ratelimit *rl = &p->rl;
+  if (ty == LUA_TNIL || (ty == LUA_TBOOLEAN && lua_toboolean(L, -1))) {
+    rl->mode = OA_RL_ADAPTIVE;
+  } else if (ty == LUA_TBOOLEAN) {
+    rl->mode = OA_RL_OFF;
+  } else if (ty == LUA_TTABLE) {
+    static const char *const keys[] = {"requests", "window", "burst", "per_endpoint", "max_wait", NULL};
+    int r = lua_gettop(L);
+    check_keys(L, r, keys, "config.rate_limit");
+    rl->window = get_seconds(L, r, "window", "config.rate_limit", 60);
+    rl->max_wait = get_seconds(L, r, "max_wait", "config.rate_limit", 120);
+    double requests = 0, burst = 0;
+    if (field(L, r, "requests") != LUA_TNIL) {
+      requests = lua_tonumber(L, -1);
+      if (lua_type(L, -1) != LUA_TNUMBER || !(requests > 0) || !isfinite(requests))
+        luaL_error(L, "openai_admin: config.rate_limit.requests must be a positive number, got %s",
+                   lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : type_name(L, -1));
+    }
+    lua_pop(L, 1);
+    if (field(L, r, "burst") != LUA_TNIL) {
+      burst = lua_tonumber(L, -1);
+      if (lua_type(L, -1) != LUA_TNUMBER || !(burst >= 1) || !isfinite(burst))
+        luaL_error(L, "openai_admin: config.rate_limit.burst must be a number >= 1, got %s",
+                   lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : type_name(L, -1));
+    }
+    lua_pop(L, 1);
+    int pt = field(L, r, "per_endpoint");
+    if (pt != LUA_TNIL && pt != LUA_TBOOLEAN)
+      luaL_error(L, "openai_admin: config.rate_limit.per_endpoint must be a boolean, got %s", type_name(L, -1));
+    rl->per_endpoint = pt == LUA_TNIL ? 1 : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    rl->mode = requests > 0 ? OA_RL_FIXED : OA_RL_ADAPTIVE;
+    rl->requests = requests;
+    rl->burst = burst;
+  } else {
+    luaL_error(L, "openai_admin: config.rate_limit must be false or a table, got %s", type_name(L, -1));
+  }
+  lua_pop(L, 1);
+  oa_rl_configure(rl);
+}
+
+/* core.client(config) */
+int oa_client_new(lua_State *L) {
+  static const char *const keys[] = {"base_url", "admin_key", "organization", "project", "user_agent",
+                                     "headers", "timeout", "connect_timeout", "max_retries",
+                                     "rate_limit", NULL};
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  check_keys(L, 1, keys, "config");
+
+  /* created closed with a __gc first, so any error below frees what was allocated */
+  oa_client *c = lua_newuserdatauv(L, sizeof *c, 1);
+  memset(c, 0, sizeof *c);
+  luaL_setmetatable(L, CLIENT_MT);
+  oa_pool *p = lua_newuserdatauv(L, sizeof *p, 0);
+  memset(p, 0, sizeof *p);
+  luaL_setmetatable(L, POOL_MT);
+  if (oa_pool_init(p) != 0) return luaL_error(L, "openai_admin: cannot create a curl multi handle");
+  lua_setiuservalue(L, 2, UV_POOL);
+  c->pool = p;
+  read_rate_limit(L, p, 1);
+
+  size_t n;
+  const char *s = get_string(L, 1, "base_url", "config", 1, 0, NULL, &n);
+  while (n > 0 && s[n - 1] == '/') n--;
+  if (n == 0 || strchr(s, ' ') != NULL)
+    return luaL_error(L, "openai_admin: config.base_url must be an http(s) URL");
+  if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+    return luaL_error(L, "openai_admin: config.base_url must start with http:// or https://");
+  c->base_url = dup_mem(L, s, n);
+  c->base_len = n;
+  s = get_string(L, 1, "admin_key", "config", 1, 0, NULL, &n);
+  if (n == 0) return luaL_error(L, "openai_admin: config.admin_key must not be empty");
+  c->key = dup_mem(L, s, n);
+  c->key_len = n;
+  if ((s = get_string(L, 1, "organization", "config", 0, 0, NULL, &n))) c->organization = dup_mem(L, s, n);
+  if ((s = get_string(L, 1, "project", "config", 0, 0, NULL, &n))) c->project = dup_mem(L, s, n);
+  s = get_string(L, 1, "user_agent", "config", 0, 0, NULL, &n);
+  c->user_agent = s ? dup_mem(L, s, n) : dup_mem(L, DEFAULT_USER_AGENT, strlen(DEFAULT_USER_AGENT));
+  c->timeout = get_seconds(L, 1, "timeout", "config", DEFAULT_TIMEOUT);
+  c->connect_timeout = get_seconds(L, 1, "connect_timeout", "config", DEFAULT_CONNECT_TIMEOUT);
+  c->max_retries = get_retries(L, 1, "max_retries", "config", DEFAULT_MAX_RETRIES);
+  merge_headers(L, c, 1, "config");
+  build_defaults(L, c);
+  c->open = 1;
+  c->pool->open_clients++;
+  lua_settop(L, 2);
+  return 1;
+}
+
+/* client:derive{...}: a new client with overridden defaults, sharing the pool. */
+static int client_derive(lua_State *L) {
+  static const char *const keys[] = {"timeout", "connect_timeout", "max_retries", "headers",
+                                     "organization", "project", NULL};
+  oa_client *parent = check_open(L, 1);
+  if (lua_isnoneornil(L, 2)) {
+    lua_settop(L, 1);
+    lua_newtable(L);
+  }
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  check_keys(L, 2, keys, "options");
+
+  oa_client *c = lua_newuserdatauv(L, sizeof *c, 1);
+  memset(c, 0, sizeof *c);
+  luaL_setmetatable(L, CLIENT_MT);
+  lua_getiuservalue(L, 1, UV_POOL);
+  lua_setiuservalue(L, 3, UV_POOL);
+  c->pool = parent->pool;
+  c->base_url = dup_mem(L, parent->base_url, parent->base_len);
+  c->base_len = parent->base_len;
+  c->key = dup_mem(L, parent->key, parent->key_len);
+  c->key_len = parent->key_len;
+  if (parent->organization) c->organization = dup_mem(L, parent->organization, strlen(parent->organization));
+  if (parent->project) c->project = dup_mem(L, parent->project, strlen(parent->project));
+  c->user_agent = dup_mem(L, parent->user_agent, strlen(parent->user_agent));
+  if (parent->n_custom > 0) {
+    c->custom = calloc((size_t)parent->n_custom, sizeof *c->custom);
+    if (c->custom == NULL) return luaL_error(L, "openai_admin: out of memory");
+    for (int i = 0; i < parent->n_custom; i++) {
+      c->n_custom = i + 1;
+      c->custom[i].name = dup_mem(L, parent->custom[i].name, strlen(parent->custom[i].name));
+      if (parent->custom[i].value)
+        c->custom[i].value = dup_mem(L, parent->custom[i].value, strlen(parent->custom[i].value));
+    }
+  }
+  c->timeout = get_seconds(L, 2, "timeout", "options", parent->timeout);
+  c->connect_timeout = get_seconds(L, 2, "connect_timeout", "options", parent->connect_timeout);
+  c->max_retries = get_retries(L, 2, "max_retries", "options", parent->max_retries);
+  size_t n;
+  int is_false;
+  const char *s = get_string(L, 2, "organization", "options", 0, 1, &is_false, &n);
+  if (s || is_false) set_string(L, &c->organization, s, n);
+  s = get_string(L, 2, "project", "options", 0, 1, &is_false, &n);
+  if (s || is_false) set_string(L, &c->project, s, n);
+  merge_headers(L, c, 2, "options");
+  build_defaults(L, c);
+  c->open = 1;
+  c->pool->open_clients++;
+  return 1;
+}
+
+/* --- requests ------------------------------------------------------------------------------ */
+
+static oa_batch *new_batch(lua_State *L, int n) {
+  size_t size = sizeof(oa_batch) + (size_t)(n > 1 ? n - 1 : 0) * sizeof(oa_xfer);
+  oa_batch *b = lua_newuserdatauv(L, size, 0);
+  memset(b, 0, size);
+  b->n = n;
+  luaL_setmetatable(L, BATCH_MT);
+  return b;
+}
+
+static void batch_release(oa_batch *b) {
+  for (int i = 0; i < b->n; i++) oa_xfer_free(&b->x[i]);
+}
+
+static long to_ms(double s) {
+  double ms = ceil(s * 1000.0);
+  return ms > 1e12 ? (long)1e12 : (long)ms;
+}
+
+typedef struct req_header {
+  const char *name, *value; /* value NULL: remove */
+  size_t nlen, vlen;
+} req_header;
+
+static int req_names(const req_header *rh, int n, const char *line_or_name, int is_line) {
+  for (int i = 0; i < n; i++) {
+    if (is_line ? line_names(line_or_name, rh[i].name, rh[i].nlen)
+                : (strlen(line_or_name) == rh[i].nlen && strncasecmp(line_or_name, rh[i].name, rh[i].nlen) == 0))
+      return 1;
+  }
+  return 0;
+}
+
+/* Fills x from the request table at index t. Strings point into the table (kept alive by
+ * the caller's stack for the whole call). */
+static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const char *what) {
+  static const char *const keys[] = {"method", "path", "body", "headers", "timeout", "connect_timeout",
+                                     "max_retries", "endpoint", NULL};
+  if (lua_type(L, t) != LUA_TTABLE) luaL_error(L, "openai_admin: %s must be a table, got %s", what, type_name(L, t));
+  check_keys(L, t, keys, what);
+
+  size_t n;
+  const char *method = get_string(L, t, "method", what, 1, 0, NULL, &n);
+  if (strcmp(method, "GET") == 0) x->method = OA_GET;
+  else if (strcmp(method, "POST") == 0) x->method = OA_POST;
+  else if (strcmp(method, "DELETE") == 0) x->method = OA_DELETE;
+  else luaL_error(L, "openai_admin: %s.method must be GET, POST or DELETE, got '%s'", what, method);
+  size_t plen;
+  const char *path = get_string(L, t, "path", what, 1, 0, NULL, &plen);
+  if (path[0] != '/') luaL_error(L, "openai_admin: %s.path must start with '/'", what);
+  for (size_t i = 0; i < plen; i++)
+    if ((unsigned char)path[i] <= ' ' || path[i] == 0x7f || path[i] == '#')
+      luaL_error(L, "openai_admin: %s.path must be percent-encoded", what);
+  x->path = path;
+  x->endpoint = get_string(L, t, "endpoint", what, 0, 0, NULL, &n);
+  int bt = field(L, t, "body");
+  if (bt == LUA_TSTRING) {
+    x->body = lua_tolstring(L, -1, &x->body_len);
+  } else if (bt != LUA_TNIL) {
+    luaL_error(L, "openai_admin: %s.body must be a string, got %s", what, type_name(L, -1));
+  }
+  lua_pop(L, 1);
+  double timeout = get_seconds(L, t, "timeout", what, 0);
+  x->timeout_ms = to_ms(timeout > 0 ? timeout : c->timeout);
+  x->connect_timeout_ms = to_ms(get_seconds(L, t, "connect_timeout", what, c->connect_timeout));
+  x->max_retries = get_retries(L, t, "max_retries", what, c->max_retries);
+
+  /* per-request headers: counted first, then read into a stack array or a userdata */
+  req_header local[8], *rh = local;
+  int nrh = 0;
+  int ht = field(L, t, "headers");
+  int h = lua_gettop(L);
+  if (ht == LUA_TTABLE) {
+    int count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, h) != 0) {
+      lua_pop(L, 1);
+      count++;
+    }
+    if (count > 8) rh = lua_newuserdatauv(L, (size_t)count * sizeof *rh, 0); /* at h + 1 */
+    lua_pushnil(L);
+    while (lua_next(L, h) != 0) {
+      if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "openai_admin: %s.headers keys must be strings", what);
+      req_header e;
+      e.name = lua_tolstring(L, -2, &e.nlen);
+      if (!valid_header_name(e.name, e.nlen)) luaL_error(L, "openai_admin: %s.headers has an invalid header name", what);
+      e.value = NULL;
+      e.vlen = 0;
+      if (lua_type(L, -1) == LUA_TSTRING) {
+        e.value = lua_tolstring(L, -1, &e.vlen);
+        if (!valid_header_value(e.value, e.vlen))
+          luaL_error(L, "openai_admin: %s.headers[\"%s\"] must not contain line breaks", what, e.name);
+      } else if (!(lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
+        luaL_error(L, "openai_admin: %s.headers[\"%s\"] must be a string or false, got %s", what, e.name,
+                   type_name(L, -1));
+      }
+      lua_pop(L, 1);
+      if (nrh < count) rh[nrh++] = e;
+    }
+  } else if (ht != LUA_TNIL) {
+    luaL_error(L, "openai_admin: %s.headers must be a table, got %s", what, type_name(L, -1));
+  }
+
+  /* assemble: owned lines first, then (when nothing overrides a default) the shared defaults */
+  int names_ct = c->defaults_name_ct || req_names(rh, nrh, "Content-Type", 0);
+  int names_to = c->defaults_name_to || req_names(rh, nrh, "X-Stainless-Timeout", 0);
+  int names_rc = c->defaults_name_rc || req_names(rh, nrh, "X-Stainless-Retry-Count", 0);
+  int overrides_default = 0;
+  for (struct curl_slist *d = c->defaults; d && !overrides_default; d = d->next)
+    if (req_names(rh, nrh, d->data, 1)) overrides_default = 1;
+
+  /* own lines are stored in x->headers as they are built, so an error frees them */
+  x->headers = NULL;
+  if (!names_ct) {
+    if (x->body) append_line(L, &x->headers, "Content-Type", 12, "application/json", 16);
+    else if (x->method == OA_POST) append_line(L, &x->headers, "Content-Type", 12, NULL, 0);
+  }
+  if (!names_to && timeout > 0) {
+    char v[32];
+    snprintf(v, sizeof v, "%lld", (long long)timeout);
+    append_line(L, &x->headers, "X-Stainless-Timeout", 19, v, strlen(v));
+  }
+  for (int i = 0; i < nrh; i++) append_line(L, &x->headers, rh[i].name, rh[i].nlen, rh[i].value, rh[i].vlen);
+  if (overrides_default) {
+    for (struct curl_slist *d = c->defaults; d; d = d->next)
+      if (!req_names(rh, nrh, d->data, 1)) {
+        struct curl_slist *grown = curl_slist_append(x->headers, d->data);
+        if (grown == NULL) luaL_error(L, "openai_admin: out of memory");
+        x->headers = grown;
+      }
+    x->shared_tail = NULL;
+  } else {
+    x->shared_tail = c->defaults;
+  }
+  x->retry_count_header = !names_rc;
+  lua_settop(L, h - 1);
+
+  /* the URL */
+  size_t ulen = c->base_len + plen;
+  x->url = malloc(ulen + 1);
+  if (x->url == NULL) luaL_error(L, "openai_admin: out of memory");
+  memcpy(x->url, c->base_url, c->base_len);
+  memcpy(x->url + c->base_len, path, plen + 1);
+}
+
+/* --- results ------------------------------------------------------------------------------ */
+
+static const char *method_name(oa_method m) {
+  return m == OA_GET ? "GET" : m == OA_POST ? "POST" : "DELETE";
+}
+
+/* Pushes the res table (an HTTP answer) or the err table (a transport failure); returns 1 for res. */
+static int push_outcome(lua_State *L, const oa_xfer *x) {
+  if (x->code == CURLE_OK) {
+    lua_createtable(L, 0, 6);
+    lua_pushinteger(L, x->status);
+    lua_setfield(L, -2, "status");
+    lua_createtable(L, 0, 8);
+    const char *p = x->hdr_buf.data, *end = p + x->hdr_buf.len;
+    while (p && p < end) {
+      size_t nlen = strlen(p);
+      const char *v = p + nlen + 1;
+      size_t vlen = strlen(v);
+      lua_pushlstring(L, p, nlen);
+      lua_pushlstring(L, v, vlen);
+      lua_rawset(L, -3); /* last value wins */
+      p = v + vlen + 1;
+    }
+    lua_setfield(L, -2, "headers");
+    lua_pushlstring(L, x->body_buf.data ? x->body_buf.data : "", x->body_buf.len);
+    lua_setfield(L, -2, "body");
+    const char *rid = oa_xfer_header(x, "x-request-id");
+    if (rid) {
+      lua_pushstring(L, rid);
+      lua_setfield(L, -2, "request_id");
+    }
+  } else {
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, x->code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "connection");
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->code));
+    lua_setfield(L, -2, "message");
+    lua_pushinteger(L, (lua_Integer)x->code);
+    lua_setfield(L, -2, "curl_code");
+    lua_pushstring(L, method_name(x->method));
+    lua_setfield(L, -2, "method");
+    lua_pushstring(L, x->path);
+    lua_setfield(L, -2, "path");
+    if (x->endpoint) {
+      lua_pushstring(L, x->endpoint);
+      lua_setfield(L, -2, "endpoint");
+    }
+  }
+  lua_pushinteger(L, x->attempts);
+  lua_setfield(L, -2, "attempts");
+  lua_pushnumber(L, x->waited);
+  lua_setfield(L, -2, "waited");
+  return x->code == CURLE_OK;
+}
+
+/* client:request{...} -> res | nil, err */
+static int client_request(lua_State *L) {
+  oa_client *c = check_open(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  oa_batch *b = new_batch(L, 1); /* index 3 */
+  read_request(L, c, 2, &b->x[0], "request");
+  oa_transport_run(c->pool, b->x, 1, 1);
+  if (push_outcome(L, &b->x[0])) {
+    batch_release(b);
+    return 1;
+  }
+  batch_release(b);
+  lua_pushnil(L);
+  lua_insert(L, -2);
+  return 2;
+}
+
+/* client:request_many(reqs, {concurrency = 16}) -> { res | err, ... } in input order */
+static int client_request_many(lua_State *L) {
+  static const char *const keys[] = {"concurrency", NULL};
+  oa_client *c = check_open(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int concurrency = DEFAULT_CONCURRENCY;
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    check_keys(L, 3, keys, "options");
+    if (field(L, 3, "concurrency") != LUA_TNIL) {
+      int isint = 0;
+      lua_Integer n = lua_tointegerx(L, -1, &isint);
+      if (!isint || n < 1 || n > 1024)
+        return luaL_error(L, "openai_admin: options.concurrency must be an integer from 1 to 1024, got %s",
+                          lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : type_name(L, -1));
+      concurrency = (int)n;
+    }
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 2);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, 2);
+  if (n > 1000000) return luaL_error(L, "openai_admin: too many requests in one batch");
+  if (n == 0) {
+    lua_newtable(L);
+    return 1;
+  }
+  oa_batch *b = new_batch(L, (int)n); /* index 3 */
+  char what[48];
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, 2, i); /* stays on the stack: the request table (and its strings) live */
+    snprintf(what, sizeof what, "requests[%lld]", (long long)i);
+    read_request(L, c, lua_gettop(L), &b->x[i - 1], what);
+    lua_pop(L, 1);
+  }
+  oa_transport_run(c->pool, b->x, (int)n, concurrency);
+  lua_createtable(L, (int)n, 0);
+  for (int i = 0; i < (int)n; i++) {
+    push_outcome(L, &b->x[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  batch_release(b);
+  return 1;
+}
+
+static int client_tostring(lua_State *L) {
+  oa_client *c = luaL_checkudata(L, 1, CLIENT_MT);
+  if (!c->open) {
+    lua_pushliteral(L, "openai_admin.core.client (closed)");
+    return 1;
+  }
+  /* at most the first 5 characters of a long key, the rest never leaves C */
+  char hint[8] = "";
+  if (c->key_len >= 16) {
+    memcpy(hint, c->key, 5);
+    hint[5] = '\0';
+  }
+  lua_pushfstring(L, "openai_admin.core.client (%s, key %s...redacted)", c->base_url, hint);
+  return 1;
+}
+
+/* client:info() -> the settings, without the key */
+static int client_info(lua_State *L) {
+  oa_client *c = check_open(L, 1);
+  lua_createtable(L, 0, 8);
+  lua_pushlstring(L, c->base_url, c->base_len);
+  lua_setfield(L, -2, "base_url");
+  lua_pushnumber(L, c->timeout);
+  lua_setfield(L, -2, "timeout");
+  lua_pushnumber(L, c->connect_timeout);
+  lua_setfield(L, -2, "connect_timeout");
+  lua_pushinteger(L, c->max_retries);
+  lua_setfield(L, -2, "max_retries");
+  lua_pushstring(L, c->user_agent);
+  lua_setfield(L, -2, "user_agent");
+  if (c->organization) {
+    lua_pushstring(L, c->organization);
+    lua_setfield(L, -2, "organization");
+  }
+  if (c->project) {
+    lua_pushstring(L, c->project);
+    lua_setfield(L, -2, "project");
+  }
+  static const char *const modes[] = {"off", "fixed", "adaptive"};
+  lua_pushstring(L, modes[c->pool->rl.mode]);
+  lua_setfield(L, -2, "rate_limit");
+  return 1;
+}
+
+static int client_is_open(lua_State *L) {
+  oa_client *c = luaL_checkudata(L, 1, CLIENT_MT);
+  lua_pushboolean(L, c->open);
+  return 1;
+}
+
+void oa_client_register(lua_State *L) {
+  static const luaL_Reg methods[] = {{"request", client_request}, {"request_many", client_request_many},
+                                     {"derive", client_derive},   {"close", client_close},
+                                     {"info", client_info},       {"is_open", client_is_open},
+                                     {NULL, NULL}};
+  if (luaL_newmetatable(L, CLIENT_MT)) {
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, client_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, client_close);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, client_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, "openai_admin.core.client");
+    lua_setfield(L, -2, "__name");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, POOL_MT)) {
+    lua_pushcfunction(L, pool_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, BATCH_MT)) {
+    lua_pushcfunction(L, batch_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+}

@@ -1,0 +1,610 @@
+-- Spec of the C core (openai_admin.core): client, request, retries, request_many, rate budget,
+-- pager. It runs the project's fake HTTP host (bin/openai-admin-fake via tests/helpers/fake.lua)
+-- with a small stub app written to a temp dir, so each transport behaviour (status sequences,
+-- Retry-After, dropped and truncated replies, delays) is exact and independent of the fake's
+-- Admin API state logic. Stub routes (below /v1):
+--   /echo                         200 with what arrived: method, path, query, headers, body, conn_id
+--   /status/<code>?key&count&retry_after&retry_after_ms&should_retry
+--                                 <code> for the first `count` hits of `key`, then 200; each body
+--                                 tells the hit number and the X-Stainless-Retry-Count seen
+--   /fault/<drop|truncate>?key&count   the fault for the first `count` hits, then 200
+--   /slow?s=SECONDS               200 after a delay
+local core = require "openai_admin.core"
+local fake = require "helpers.fake"
+
+local KEY = "sk-admin-core-spec-0123456789abcdef"
+
+local STUB_APP = [==[
+local M = {}
+M.__index = M
+function M.new(o) return setmetatable({ hits = {} }, M) end
+
+local function enc(v)
+  local t = type(v)
+  if t == "table" then
+    local parts = {}
+    for k, x in pairs(v) do parts[#parts + 1] = enc(tostring(k)) .. ":" .. enc(x) end
+    return "{" .. table.concat(parts, ",") .. "}"
+  elseif t == "string" then
+    return '"' .. v:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
+  elseif t == "number" then
+    return string.format(math.type(v) == "integer" and "%d" or "%.17g", v)
+  elseif t == "boolean" then
+    return tostring(v)
+  end
+  return "null"
+end
+
+local function query(q)
+  local t = {}
+  for k, v in (q or ""):gmatch("([^&=]+)=?([^&]*)") do
+    t[k] = v:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
+  end
+  return t
+end
+
+function M:handle(req)
+  local q = query(req.query)
+  local path = req.path
+  local key = q.key or path
+  self.hits[key] = (self.hits[key] or 0) + 1
+  local hit = self.hits[key]
+  local headers = { ["content-type"] = "application/json", ["x-request-id"] = "req_stub_" .. hit,
+                    ["X-Mixed-Case"] = "yes" }
+  local h = req.headers or {}
+  if path == "/v1/echo" then
+    return { status = 200, headers = headers, body = enc{ method = req.method, path = path,
+      query = req.query or "", headers = h, body = req.body or "", conn_id = req.conn_id, hit = hit } }
+  end
+  local code = path:match("^/v1/status/(%d+)$")
+  if code then
+    if hit <= tonumber(q.count or "1000000") then
+      if q.retry_after then headers["retry-after"] = q.retry_after end
+      if q.retry_after_ms then headers["retry-after-ms"] = q.retry_after_ms end
+      if q.should_retry then headers["x-should-retry"] = q.should_retry end
+      return { status = tonumber(code), headers = headers, body = enc{ error = { message = "stub " .. code },
+        hit = hit, retry_count = h["x-stainless-retry-count"], conn_id = req.conn_id } }
+    end
+    return { status = 200, headers = headers, body = enc{ ok = true, hit = hit,
+      retry_count = h["x-stainless-retry-count"], conn_id = req.conn_id } }
+  end
+  local fault = path:match("^/v1/fault/(%a+)$")
+  if fault then
+    if hit <= tonumber(q.count or "1000000") then
+      return { status = 200, headers = headers, body = string.rep("x", 4000), fault = fault }
+    end
+    return { status = 200, headers = headers, body = enc{ ok = true, hit = hit } }
+  end
+  if path == "/v1/slow" then
+    return { status = 200, headers = headers, body = enc{ slept = true }, delay = tonumber(q.s or "1") }
+  end
+  return { status = 404, headers = headers, body = enc{ error = { message = "no route " .. path } } }
+end
+return M
+]==]
+
+local function write_stub()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. fake.shquote(dir)))
+  local f = assert(io.open(dir .. "/core_spec_stub_app.lua", "w"))
+  f:write(STUB_APP)
+  f:close()
+  return dir
+end
+
+local function dead_port()
+  -- a port nobody listens on: bind, read the port, close
+  local socket = require "socket"
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return port
+end
+
+local function now()
+  local socket = require "socket"
+  return socket.gettime()
+end
+
+describe("openai_admin.core", function()
+  local srv, stub_dir, base
+  local clients = {}
+
+  local function client(cfg)
+    cfg = cfg or {}
+    cfg.base_url = cfg.base_url or base
+    cfg.admin_key = cfg.admin_key or KEY
+    if cfg.rate_limit == nil then cfg.rate_limit = false end
+    local c = core.client(cfg)
+    clients[#clients + 1] = c
+    return c
+  end
+
+  local function body(res)
+    return assert(core.json_decode(res.body))
+  end
+
+  setup(function()
+    stub_dir = write_stub()
+    srv = fake.start{ app = "core_spec_stub_app", lua_path = stub_dir .. "/?.lua" }
+    base = srv.base_url
+  end)
+
+  teardown(function()
+    for _, c in ipairs(clients) do c:close() end
+    if srv then srv:stop() end
+    if stub_dir then os.execute("rm -rf " .. fake.shquote(stub_dir)) end
+  end)
+
+  describe("module", function()
+    it("has the client, pager and JSON functions", function()
+      assert.is_function(core.client)
+      assert.is_function(core.pager)
+      assert.is_function(core.json_decode)
+      assert.is_function(core.json_encode)
+      assert.equal("userdata", type(core.null))
+      assert.is_string(core.version)
+    end)
+  end)
+
+  describe("core.client config", function()
+    local function err_of(cfg)
+      local ok, e = pcall(core.client, cfg)
+      assert.is_false(ok)
+      return e
+    end
+
+    it("names the key and the type of a bad value", function()
+      assert.matches("config.timeout must be a positive number, got string",
+        err_of{ base_url = "http://x/v1", admin_key = "k", timeout = "10" }, 1, true)
+      assert.matches("config.timeout must be a positive number",
+        err_of{ base_url = "http://x/v1", admin_key = "k", timeout = -1 }, 1, true)
+      assert.matches("config.connect_timeout must be a positive number",
+        err_of{ base_url = "http://x/v1", admin_key = "k", connect_timeout = 1 / 0 }, 1, true)
+      assert.matches("config.timeout must be a positive number",
+        err_of{ base_url = "http://x/v1", admin_key = "k", timeout = 0 / 0 }, 1, true)
+      assert.matches("config.max_retries must be an integer",
+        err_of{ base_url = "http://x/v1", admin_key = "k", max_retries = 1.5 }, 1, true)
+      assert.matches("unknown config key 'tiemout'",
+        err_of{ base_url = "http://x/v1", admin_key = "k", tiemout = 1 }, 1, true)
+      assert.matches("config.admin_key must be a string",
+        err_of{ base_url = "http://x/v1" }, 1, true)
+      assert.matches("config.headers must be a table",
+        err_of{ base_url = "http://x/v1", admin_key = "k", headers = "x" }, 1, true)
+      assert.matches("config.rate_limit.requests must be a positive number",
+        err_of{ base_url = "http://x/v1", admin_key = "k", rate_limit = { requests = "x" } }, 1, true)
+      assert.matches("unknown config.rate_limit key 'rps'",
+        err_of{ base_url = "http://x/v1", admin_key = "k", rate_limit = { rps = 1 } }, 1, true)
+      assert.matches("must not contain line breaks",
+        err_of{ base_url = "http://x/v1", admin_key = "k", headers = { X = "a\r\nB: c" } }, 1, true)
+    end)
+
+    it("has finite defaults", function()
+      local c = client{ rate_limit = nil }
+      local info = c:info()
+      assert.equal(600, info.timeout)
+      assert.equal(10, info.connect_timeout)
+      assert.equal(2, info.max_retries)
+      assert.equal("openai-admin-lua/0.1.0", info.user_agent)
+      assert.equal("adaptive", core.client{ base_url = base, admin_key = "k" }:info().rate_limit)
+      assert.is_nil(info.admin_key)
+    end)
+
+    it("never shows the key", function()
+      local c = client()
+      local s = tostring(c)
+      assert.matches(base, s, 1, true)
+      assert.not_matches(KEY:sub(6), s, 1, true)
+      assert.matches("redacted", s, 1, true)
+      for _, v in pairs(c:info()) do assert.not_matches("0123456789abcdef", tostring(v), 1, true) end
+    end)
+
+    it("closes idempotently, by close, __close and __gc", function()
+      local c = core.client{ base_url = base, admin_key = KEY }
+      assert.is_true(c:is_open())
+      c:close()
+      c:close()
+      assert.is_false(c:is_open())
+      assert.equal("openai_admin.core.client (closed)", tostring(c))
+      local ok, e = pcall(c.request, c, { method = "GET", path = "/echo" })
+      assert.is_false(ok)
+      assert.matches("client is closed", e, 1, true)
+      do
+        local d <close> = core.client{ base_url = base, admin_key = KEY }
+        assert.equal(200, d:request{ method = "GET", path = "/echo" }.status)
+      end
+      for _ = 1, 20 do core.client{ base_url = base, admin_key = KEY } end
+      collectgarbage()
+      collectgarbage()
+    end)
+  end)
+
+  describe("client:request", function()
+    it("sends the default headers and collects the response", function()
+      local c = client{ organization = "org_1", project = "proj_1", headers = { ["X-Extra"] = "v" } }
+      local res, err = c:request{ method = "GET", path = "/echo?a=1" }
+      assert.is_nil(err)
+      assert.equal(200, res.status)
+      assert.equal(1, res.attempts)
+      assert.equal(0, res.waited)
+      assert.matches("^req_stub_%d+$", res.request_id)
+      assert.equal("yes", res.headers["x-mixed-case"])
+      assert.equal("application/json", res.headers["content-type"])
+      local b = body(res)
+      local h = b.headers
+      assert.equal("GET", b.method)
+      assert.equal("a=1", b.query)
+      assert.equal("Bearer " .. KEY, h.authorization)
+      assert.equal("org_1", h["openai-organization"])
+      assert.equal("proj_1", h["openai-project"])
+      assert.equal("openai-admin-lua/0.1.0", h["user-agent"])
+      assert.equal("application/json", h.accept)
+      assert.equal("0", h["x-stainless-retry-count"])
+      assert.equal("v", h["x-extra"])
+      assert.is_nil(h["content-type"])
+      assert.is_nil(h["x-stainless-timeout"])
+      assert.is_nil(h.expect)
+    end)
+
+    it("sends bodies with Content-Type, and POST without a body as an empty one", function()
+      local c = client()
+      local b = body(c:request{ method = "POST", path = "/echo", body = '{"name":"x"}' })
+      assert.equal("POST", b.method)
+      assert.equal('{"name":"x"}', b.body)
+      assert.equal("application/json", b.headers["content-type"])
+      local t0 = now()
+      b = body(c:request{ method = "POST", path = "/echo", timeout = 5 })
+      assert.is_true(now() - t0 < 2)
+      assert.equal("", b.body)
+      assert.equal("0", b.headers["content-length"])
+      assert.is_nil(b.headers["content-type"])
+      b = body(c:request{ method = "DELETE", path = "/echo" })
+      assert.equal("DELETE", b.method)
+      -- a large body goes out without an Expect: 100-continue round trip
+      local big = '"' .. string.rep("y", 200000) .. '"'
+      b = body(c:request{ method = "POST", path = "/echo", body = big })
+      assert.equal(#big, #b.body)
+      assert.is_nil(b.headers.expect)
+    end)
+
+    it("lets per-request headers override and remove defaults", function()
+      local c = client{ organization = "org_1", headers = { ["X-A"] = "a", ["X-B"] = "b" } }
+      local b = body(c:request{ method = "GET", path = "/echo", timeout = 30,
+        headers = { ["x-a"] = "override", ["X-B"] = false, ["OpenAI-Organization"] = false, ["X-New"] = "n" } })
+      local h = b.headers
+      assert.equal("override", h["x-a"])
+      assert.is_nil(h["x-b"])
+      assert.is_nil(h["openai-organization"])
+      assert.equal("n", h["x-new"])
+      assert.equal("30", h["x-stainless-timeout"])
+      assert.equal("Bearer " .. KEY, h.authorization)
+    end)
+
+    it("validates the request table", function()
+      local c = client()
+      local function err_of(req)
+        local ok, e = pcall(c.request, c, req)
+        assert.is_false(ok)
+        return e
+      end
+      assert.matches("request.method must be GET, POST or DELETE", err_of{ method = "PUT", path = "/x" }, 1, true)
+      assert.matches("request.path must start with '/'", err_of{ method = "GET", path = "x" }, 1, true)
+      assert.matches("unknown request key 'query'", err_of{ method = "GET", path = "/x", query = "a" }, 1, true)
+      assert.matches("request.timeout must be a positive number", err_of{ method = "GET", path = "/x", timeout = 0 }, 1, true)
+      assert.matches("request.body must be a string", err_of{ method = "POST", path = "/x", body = {} }, 1, true)
+      assert.matches("invalid header name", err_of{ method = "GET", path = "/x", headers = { ["a b"] = "1" } }, 1, true)
+    end)
+
+    it("reuses one connection for sequential requests, also across derive", function()
+      local c = client()
+      local first = body(c:request{ method = "GET", path = "/echo" }).conn_id
+      for _ = 1, 10 do
+        assert.equal(first, body(c:request{ method = "GET", path = "/echo" }).conn_id)
+      end
+      local d = c:derive{ timeout = 5, max_retries = 0, headers = { ["X-D"] = "d" }, project = "p2" }
+      clients[#clients + 1] = d
+      local b = body(d:request{ method = "GET", path = "/echo" })
+      assert.equal(first, b.conn_id)
+      assert.equal("d", b.headers["x-d"])
+      assert.equal("p2", b.headers["openai-project"])
+      assert.equal(5, d:info().timeout)
+      assert.equal(600, c:info().timeout)
+      c:close() -- the derived client keeps the shared pool alive
+      assert.equal(200, d:request{ method = "GET", path = "/echo" }.status)
+    end)
+  end)
+
+  describe("retries", function()
+    it("retries 5xx with backoff and counts attempts", function()
+      local c = client()
+      local res = c:request{ method = "GET", path = "/status/500?key=r5xx&count=2" }
+      assert.equal(200, res.status)
+      assert.equal(3, res.attempts)
+      assert.is_true(res.waited >= (0.5 + 1.0) * 0.75 - 1e-9 and res.waited <= 1.5 + 1e-9)
+      assert.equal("2", body(res).retry_count)
+    end)
+
+    it("returns the last answer when retries run out", function()
+      local c = client{ max_retries = 1 }
+      local res = c:request{ method = "GET", path = "/status/503?key=rout&retry_after_ms=10" }
+      assert.equal(503, res.status)
+      assert.equal(2, res.attempts)
+    end)
+
+    it("honours retry-after-ms and Retry-After", function()
+      local c = client()
+      local res = c:request{ method = "GET", path = "/status/429?key=rams&count=1&retry_after_ms=150" }
+      assert.equal(200, res.status)
+      assert.equal(2, res.attempts)
+      assert.near(0.15, res.waited, 1e-6)
+      res = c:request{ method = "GET", path = "/status/429?key=ras&count=1&retry_after=1" }
+      assert.equal(2, res.attempts)
+      assert.near(1.0, res.waited, 1e-6)
+      -- an HTTP date, about 2 s ahead (whole seconds: waits between 1 and 2 s)
+      local date = os.date("!%a,%%20%d%%20%b%%20%Y%%20%H:%M:%S%%20GMT", os.time() + 2)
+      res = c:request{ method = "GET", path = "/status/503?key=radate&count=1&retry_after=" .. date }
+      assert.equal(2, res.attempts)
+      assert.is_true(res.waited >= 1 and res.waited <= 2, "waited " .. res.waited)
+      -- out of range (> 60 s): the default backoff instead
+      res = c:request{ method = "GET", path = "/status/429?key=rabig&count=1&retry_after=3600" }
+      assert.equal(2, res.attempts)
+      assert.is_true(res.waited <= 0.5)
+    end)
+
+    it("retries 408 and 409, never other 4xx", function()
+      local c = client()
+      for _, code in ipairs{ 408, 409 } do
+        local res = c:request{ method = "GET", path = "/status/" .. code .. "?key=r" .. code .. "&count=1&retry_after_ms=1" }
+        assert.equal(200, res.status)
+        assert.equal(2, res.attempts)
+      end
+      for _, code in ipairs{ 400, 401, 403, 404, 422 } do
+        local res = c:request{ method = "GET", path = "/status/" .. code .. "?key=n" .. code .. "&count=1" }
+        assert.equal(code, res.status)
+        assert.equal(1, res.attempts)
+        assert.equal(0, res.waited)
+      end
+    end)
+
+    it("obeys x-should-retry", function()
+      local c = client()
+      local res = c:request{ method = "GET", path = "/status/400?key=sr1&count=1&should_retry=true&retry_after_ms=1" }
+      assert.equal(200, res.status)
+      assert.equal(2, res.attempts)
+      res = c:request{ method = "GET", path = "/status/500?key=sr2&count=1&should_retry=false" }
+      assert.equal(500, res.status)
+      assert.equal(1, res.attempts)
+      res = c:request{ method = "GET", path = "/status/200?key=sr3&count=1&should_retry=true" }
+      assert.equal(200, res.status)
+      assert.equal(1, res.attempts)
+    end)
+
+    it("takes max_retries per request", function()
+      local c = client()
+      local res = c:request{ method = "GET", path = "/status/500?key=mr0", max_retries = 0 }
+      assert.equal(1, res.attempts)
+    end)
+
+    it("reports a dead server as a connection error without the key", function()
+      local c = client{ base_url = "http://127.0.0.1:" .. dead_port() .. "/v1", max_retries = 1 }
+      local res, err = c:request{ method = "GET", path = "/organization/projects", endpoint = "a.b" }
+      assert.is_nil(res)
+      assert.equal("connection", err.kind)
+      assert.equal(7, err.curl_code) -- CURLE_COULDNT_CONNECT
+      assert.equal(2, err.attempts)
+      assert.is_true(err.waited > 0)
+      assert.equal("GET", err.method)
+      assert.equal("/organization/projects", err.path)
+      assert.is_nil(err.status)
+      assert.not_matches(KEY, err.message, 1, true)
+    end)
+
+    it("treats a truncated body as an error and retries it", function()
+      local c = client{ max_retries = 1 }
+      local res, err = c:request{ method = "GET", path = "/fault/truncate?key=tr1&count=5" }
+      assert.is_nil(res)
+      assert.equal("connection", err.kind)
+      assert.equal(2, err.attempts)
+      res = c:request{ method = "GET", path = "/fault/truncate?key=tr2&count=1" }
+      assert.equal(200, res.status)
+      assert.equal(2, res.attempts)
+      assert.is_true(body(res).ok)
+    end)
+
+    it("retries a dropped connection", function()
+      local c = client()
+      local res = c:request{ method = "GET", path = "/fault/drop?key=dr1&count=1" }
+      assert.equal(200, res.status)
+      assert.equal(2, res.attempts)
+    end)
+
+    it("times out as kind timeout", function()
+      local c = client{ max_retries = 0 }
+      local t0 = now()
+      local res, err = c:request{ method = "GET", path = "/slow?s=2", timeout = 0.3 }
+      assert.is_nil(res)
+      assert.equal("timeout", err.kind)
+      assert.equal(28, err.curl_code)
+      assert.is_true(now() - t0 < 1.5)
+    end)
+  end)
+
+  describe("client:request_many", function()
+    it("answers in input order; one failure does not sink the batch", function()
+      local c = client()
+      local reqs = {}
+      for i = 1, 30 do reqs[i] = { method = "GET", path = "/echo?i=" .. i } end
+      reqs[3] = { method = "GET", path = "/status/404?key=b404" }
+      reqs[4] = { method = "GET", path = "/fault/truncate?key=btr", max_retries = 0 }
+      reqs[5] = { method = "POST", path = "/echo?i=5", body = "{}" }
+      local out = c:request_many(reqs, { concurrency = 4 })
+      assert.equal(30, #out)
+      for i, r in ipairs(out) do
+        if i == 3 then
+          assert.equal(404, r.status)
+        elseif i == 4 then
+          assert.is_nil(r.status)
+          assert.equal("connection", r.kind)
+        else
+          assert.equal(200, r.status)
+          assert.equal("i=" .. i, body(r).query)
+        end
+      end
+      assert.same({}, c:request_many({}))
+    end)
+
+    it("opens at most `concurrency` connections and keeps them for the next batch", function()
+      local c = client()
+      local reqs = {}
+      for i = 1, 24 do reqs[i] = { method = "GET", path = "/echo?i=" .. i } end
+      local conns, n = {}, 0
+      for _ = 1, 2 do
+        for _, r in ipairs(c:request_many(reqs, { concurrency = 3 })) do
+          local id = body(r).conn_id
+          if not conns[id] then n = n + 1 end
+          conns[id] = true
+        end
+      end
+      assert.is_true(n <= 3, "at most `concurrency` connections, got " .. n)
+      assert.is_true(conns[body(c:request{ method = "GET", path = "/echo" }).conn_id])
+    end)
+
+    it("runs transfers concurrently and retries without stalling the others", function()
+      local c = client()
+      local reqs = {}
+      for i = 1, 8 do reqs[i] = { method = "GET", path = "/slow?s=0.3&i=" .. i } end
+      reqs[9] = { method = "GET", path = "/status/503?key=bretry&count=1&retry_after_ms=400" }
+      local t0 = now()
+      local out = c:request_many(reqs, { concurrency = 16 })
+      local elapsed = now() - t0
+      for _, r in ipairs(out) do assert.equal(200, r.status) end
+      assert.equal(2, out[9].attempts)
+      assert.is_true(elapsed < 1.2, "took " .. elapsed)
+    end)
+
+    it("validates every request before sending any", function()
+      local c = client()
+      local ok, e = pcall(c.request_many, c, { { method = "GET", path = "/echo" }, { method = "GET" } })
+      assert.is_false(ok)
+      assert.matches("requests[2].path", e, 1, true)
+      ok, e = pcall(c.request_many, c, {}, { concurrency = 0 })
+      assert.is_false(ok)
+      assert.matches("concurrency", e, 1, true)
+    end)
+  end)
+
+  describe("rate budget", function()
+    it("spreads a fixed budget (requests per window, burst)", function()
+      local c = client{ rate_limit = { requests = 10, window = 1, burst = 2 } }
+      local reqs = {}
+      for i = 1, 7 do reqs[i] = { method = "GET", path = "/echo", endpoint = "spec.fixed" } end
+      local t0 = now()
+      local out = c:request_many(reqs)
+      local elapsed = now() - t0
+      local maxw = 0
+      for _, r in ipairs(out) do
+        assert.equal(200, r.status)
+        maxw = math.max(maxw, r.waited)
+      end
+      assert.near(0.5, maxw, 0.05)
+      assert.is_true(elapsed >= 0.45, "took " .. elapsed)
+      -- another endpoint has its own bucket
+      assert.equal(0, c:request{ method = "GET", path = "/echo", endpoint = "spec.other" }.waited)
+    end)
+
+    it("adapts after a 429 on an endpoint, and only there", function()
+      local c = client{ rate_limit = { window = 2 } }
+      for _ = 1, 5 do c:request{ method = "GET", path = "/echo", endpoint = "spec.adaptive" } end
+      local res = c:request{ method = "GET", path = "/status/429?key=ad1&count=1&retry_after_ms=10",
+        endpoint = "spec.adaptive" }
+      assert.equal(200, res.status)
+      local slowed = c:request{ method = "GET", path = "/echo", endpoint = "spec.adaptive" }
+      assert.is_true(slowed.waited > 0)
+      assert.equal(0, c:request{ method = "GET", path = "/echo", endpoint = "spec.elsewhere" }.waited)
+    end)
+
+    it("waits toward the window on a 429 without Retry-After, capped by max_wait", function()
+      local c = client{ rate_limit = { window = 0.8 } }
+      local res = c:request{ method = "GET", path = "/status/429?key=w1&count=1", endpoint = "spec.w1" }
+      assert.equal(200, res.status)
+      assert.equal(2, res.attempts)
+      assert.is_true(res.waited >= 0.8 / 4 * 0.75 - 1e-9, "waited " .. res.waited)
+      local capped = client{ rate_limit = { window = 10, max_wait = 0.5 } }
+      res = capped:request{ method = "GET", path = "/status/429?key=w2&count=5", endpoint = "spec.w2" }
+      assert.equal(429, res.status)
+      assert.equal(1, res.attempts)
+      assert.equal(0, res.waited)
+    end)
+
+    it("plain SDK backoff when rate_limit = false", function()
+      local c = client{ rate_limit = false }
+      local res = c:request{ method = "GET", path = "/status/429?key=off1&count=1", endpoint = "spec.off" }
+      assert.equal(2, res.attempts)
+      assert.is_true(res.waited <= 0.5)
+      assert.equal(0, c:request{ method = "GET", path = "/echo", endpoint = "spec.off" }.waited)
+    end)
+  end)
+
+  describe("core.pager", function()
+    local null = core.null
+
+    it("cursor_last_id", function()
+      local p = core.pager("cursor_last_id", "GET", "/organization/projects", "limit=2")
+      assert.equal("/organization/projects?limit=2", p:next_path())
+      p:advance{ data = { { id = "a" } }, has_more = true, last_id = "proj a/b" }
+      assert.equal("/organization/projects?limit=2&after=proj%20a%2Fb", p:next_path())
+      assert.is_false(p:done())
+      p:advance{ data = { { id = "b" } }, has_more = false, last_id = "b" }
+      assert.is_nil(p:next_path())
+      assert.is_true(p:done())
+      local q = core.pager("cursor_last_id", "GET", "/x", "")
+      q:advance{ data = {}, has_more = true, last_id = "z" }
+      assert.is_nil(q:next_path())
+      q = core.pager("cursor_last_id", "GET", "/x", "")
+      q:advance{ data = { {} }, has_more = true, last_id = null }
+      assert.is_true(q:done())
+    end)
+
+    it("cursor_next", function()
+      local p = core.pager("cursor_next", "GET", "/x", "")
+      assert.equal("/x", p:next_path())
+      p:advance{ data = { {} }, has_more = true, next = "n1" }
+      assert.equal("/x?after=n1", p:next_path())
+      p:advance{ data = { {} }, has_more = true, next = null }
+      assert.is_nil(p:next_path())
+    end)
+
+    it("cursor_item_id", function()
+      local p = core.pager("cursor_item_id", "GET", "/x", "limit=1")
+      p:advance{ data = { { id = "k1" }, { id = "k2" } }, has_more = true }
+      assert.equal("/x?limit=1&after=k2", p:next_path())
+      p:advance{ data = { { id = 5 } }, has_more = true }
+      assert.is_true(p:done())
+      p = core.pager("cursor_item_id", "GET", "/x", "")
+      p:advance{ data = {}, has_more = true }
+      assert.is_true(p:done())
+    end)
+
+    it("page_token", function()
+      local p = core.pager("page_token", "GET", "/organization/usage/completions", "start_time=1")
+      p:advance{ data = {}, has_more = true, next_page = "page_2" }
+      assert.equal("/organization/usage/completions?start_time=1&page=page_2", p:next_path())
+      p:advance{ data = {}, has_more = true, next_page = "" }
+      assert.is_nil(p:next_path())
+    end)
+
+    it("single_page and a repeated cursor end the walk", function()
+      local p = core.pager("single_page", "GET", "/x", "")
+      assert.equal("/x", p:next_path())
+      p:advance{ data = {}, has_more = true }
+      assert.is_nil(p:next_path())
+      p = core.pager("cursor_next", "GET", "/x", "")
+      p:advance{ has_more = true, next = "same" }
+      p:advance{ has_more = true, next = "same" }
+      assert.is_true(p:done())
+      assert.has_error(function() core.pager("bogus", "GET", "/x", "") end)
+      assert.equal("GET", core.pager("single_page", "GET", "/x"):method())
+    end)
+  end)
+end)
