@@ -11,6 +11,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -131,6 +132,7 @@ typedef struct {
   int array_mt;
   int box;           /* stack index of the box; the first error message is its user value 1 */
   int failed;
+  int precision;     /* digits the document's reals need to read back exactly (15..17) */
 } encoder;
 
 static json_t *fail(encoder *e, const path_frame *f, const char *what) {
@@ -237,6 +239,14 @@ static json_t *encode_value(encoder *e, int idx, const path_frame *f, int depth)
       if (isnan(d) || isinf(d)) return fail(e, f, "NaN or infinity has no JSON form");
       /* 100.0 goes out as 100: the API's integer fields reject a fraction part */
       if (d == floor(d) && fabs(d) < 9007199254740992.0) return json_integer((json_int_t)d);
+      /* jansson prints every real with one precision: use the fewest digits that read back
+       * exactly, so 18.5812 stays 18.5812 rather than 18.581199999999999 */
+      while (e->precision < 17) {
+        char tmp[32];
+        snprintf(tmp, sizeof tmp, "%.*g", e->precision, d);
+        if (strtod(tmp, NULL) == d) break;
+        e->precision++;
+      }
       return json_real(d);
     }
   case LUA_TSTRING: {
@@ -265,6 +275,7 @@ static int l_encode(lua_State *L) {
   e.array_mt = 2;
   e.box = 3;
   e.failed = 0;
+  e.precision = 15;
   box->root = encode_value(&e, 1, NULL, 0);
   if (!box->root) {
     lua_pushnil(L);
@@ -272,7 +283,7 @@ static int l_encode(lua_State *L) {
     else lua_pushliteral(L, "cannot encode value");
     return 2;
   }
-  text = json_dumps(box->root, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+  text = json_dumps(box->root, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(e.precision));
   json_decref(box->root);
   box->root = NULL;
   if (!text) return luaL_error(L, "openai_admin.json: out of memory");

@@ -125,26 +125,36 @@ double oa_rl_reserve(oa_ratelimit *rl, const char *endpoint, double now) {
   return w > wait ? w : wait;
 }
 
-void oa_rl_observe(oa_ratelimit *rl, const char *endpoint, long status, double now) {
-  if (rl->mode != OA_RL_ADAPTIVE || status != 429) return;
+void oa_rl_observe_429(oa_ratelimit *rl, const char *endpoint, double limit, double reset, double now) {
+  if (rl->mode != OA_RL_ADAPTIVE) return;
   oa_rl_bucket *b = (endpoint != NULL && *endpoint) ? endpoint_bucket(rl, endpoint) : &rl->client;
   if (b == NULL) return;
-  double floor = 1.0 / rl->window;
-  if (!b->limited) {
-    double obs = observed_rate(rl, b, now);
-    b->limited = 1;
-    b->ceiling = obs;
-    b->rate = obs * 0.5 > floor ? obs * 0.5 : floor;
+  double floor = 1.0 / rl->window, target;
+  if (limit > 0 && reset > 0) {
+    /* a drained budget resets after about one window, so the longest reset seen estimates it */
+    if (reset > b->period) b->period = reset < rl->window ? reset : rl->window;
+    target = limit / b->period;
+    if (b->limited && b->rate < target) target = b->rate;
+  } else if (!b->limited) {
+    target = observed_rate(rl, b, now) * 0.5;
   } else if (now - b->adjusted >= 1.0 / b->rate) {
     /* one cut per token interval, so a burst of 429s from one wave does not collapse it */
-    b->rate = b->rate * 0.5 > floor ? b->rate * 0.5 : floor;
+    target = b->rate * 0.5;
   } else {
-    return;
+    target = b->rate;
   }
+  if (!b->limited) {
+    double obs = observed_rate(rl, b, now);
+    b->ceiling = obs > target ? obs : target;
+  }
+  b->limited = 1;
+  b->rate = target > floor ? target : floor;
   b->burst = 1;
-  if (b->tokens > 0) b->tokens = 0;
   b->last = now;
   b->adjusted = now;
+  /* closed until the server's window resets (or for one token interval) */
+  double closed = reset > 0 && reset <= rl->window ? -reset * b->rate : 0;
+  if (b->tokens > closed) b->tokens = closed;
 }
 
 double oa_rl_429_delay(const oa_ratelimit *rl, int n, double r) {

@@ -17,6 +17,7 @@ typedef struct oa_rl_bucket {
   /* adaptive learning */
   double win_start, prev_count, win_count; /* requests seen in the current and previous window */
   double ceiling;         /* observed rate when first limited: recovered above 2x it */
+  double period;          /* the server's window as estimated from reset headers; 0 unknown */
   double adjusted;        /* when rate was last changed */
   struct oa_rl_bucket *next;
 } oa_rl_bucket;
@@ -41,8 +42,11 @@ void oa_rl_free(oa_ratelimit *rl);
  * before sending it (0 = now). */
 double oa_rl_reserve(oa_ratelimit *rl, const char *endpoint, double now);
 
-/* Feeds an answer back: a 429 slows the endpoint (adaptive mode). */
-void oa_rl_observe(oa_ratelimit *rl, const char *endpoint, long status, double now);
+/* Feeds a 429 back (adaptive mode): the endpoint's rate is set from the server's
+ * `x-ratelimit-limit-requests` (`limit`, 0 if absent) over the window estimated from
+ * `x-ratelimit-reset-requests` (`reset` seconds, -1 if absent), else from half the rate
+ * observed; the bucket is closed until `reset`. Never speeds up on a 429. */
+void oa_rl_observe_429(oa_ratelimit *rl, const char *endpoint, double limit, double reset, double now);
 
 /* Wait before retrying a 429 that carried no Retry-After: grows toward the window length. */
 double oa_rl_429_delay(const oa_ratelimit *rl, int retries_so_far, double r);

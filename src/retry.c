@@ -102,6 +102,23 @@ double oa_retry_after(const char *retry_after_ms, const char *retry_after) {
   return -1;
 }
 
+double oa_parse_duration(const char *s) {
+  if (s == NULL || *s == '\0') return -1;
+  double total = 0;
+  while (*s) {
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !isfinite(v) || v < 0) return -1;
+    s = end;
+    if (s[0] == 'm' && s[1] == 's') { total += v / 1000.0; s += 2; }
+    else if (s[0] == 'h') { total += v * 3600.0; s++; }
+    else if (s[0] == 'm') { total += v * 60.0; s++; }
+    else if (s[0] == 's') { total += v; s++; }
+    else return -1;
+  }
+  return total;
+}
+
 double oa_retry_backoff(int n, double r) {
   double base = n >= 5 ? 8.0 : 0.5 * (double)(1 << n);
   if (base > 8.0) base = 8.0;

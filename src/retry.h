@@ -24,6 +24,10 @@ int oa_retry_status_retryable(long status, const char *should_retry);
  * HTTP date), or -1 when absent, unparsable or outside (0, 60] seconds. Either may be NULL. */
 double oa_retry_after(const char *retry_after_ms, const char *retry_after);
 
+/* A Go-style duration as in `x-ratelimit-reset-requests` ("1s", "6m0s", "20ms", "1m30.5s")
+ * in seconds, or -1 when absent or unparsable. */
+double oa_parse_duration(const char *s);
+
 /* SDK backoff before retry number `retries_so_far + 1`: min(0.5 * 2^n, 8) * (1 - 0.25 * r). */
 double oa_retry_backoff(int retries_so_far, double r);
 

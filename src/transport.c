@@ -212,14 +212,18 @@ static void end_attempt(oa_pool *p, oa_xfer *x) {
 /* After an attempt: DONE, or PENDING again with a due time for the retry. */
 static void decide(oa_pool *p, oa_xfer *x, double now) {
   int retryable;
-  double delay = -1;
+  double delay = -1, reset = -1;
   if (x->code != CURLE_OK) {
     retryable = oa_retry_curl_retryable(x->code);
   } else {
-    oa_rl_observe(&p->rl, x->endpoint, x->status, now);
     retryable = oa_retry_status_retryable(x->status, oa_xfer_header(x, "x-should-retry"));
     if (retryable)
       delay = oa_retry_after(oa_xfer_header(x, "retry-after-ms"), oa_xfer_header(x, "retry-after"));
+    if (x->status == 429) {
+      const char *limit = oa_xfer_header(x, "x-ratelimit-limit-requests");
+      reset = oa_parse_duration(oa_xfer_header(x, "x-ratelimit-reset-requests"));
+      oa_rl_observe_429(&p->rl, x->endpoint, limit ? strtod(limit, NULL) : 0, reset, now);
+    }
   }
   int retries_so_far = x->attempts - 1;
   if (!retryable || retries_so_far >= x->max_retries) {
@@ -229,7 +233,9 @@ static void decide(oa_pool *p, oa_xfer *x, double now) {
   if (delay < 0) {
     double r = oa_random01(&p->rng);
     if (x->code == CURLE_OK && x->status == 429 && p->rl.mode != OA_RL_OFF)
-      delay = oa_rl_429_delay(&p->rl, retries_so_far, r);
+      /* no Retry-After: until the budget resets when the server says, else toward the window;
+       * jitter upwards so a wave of 429s does not return at one instant */
+      delay = reset > 0 && reset <= 60 ? reset * (1.0 + 0.1 * r) : oa_rl_429_delay(&p->rl, retries_so_far, r);
     else
       delay = oa_retry_backoff(retries_so_far, r);
   }

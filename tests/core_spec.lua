@@ -4,7 +4,7 @@
 -- Retry-After, dropped and truncated replies, delays) is exact and independent of the fake's
 -- Admin API state logic. Stub routes (below /v1):
 --   /echo                         200 with what arrived: method, path, query, headers, body, conn_id
---   /status/<code>?key&count&retry_after&retry_after_ms&should_retry
+--   /status/<code>?key&count&retry_after&retry_after_ms&should_retry&rl_limit&rl_reset
 --                                 <code> for the first `count` hits of `key`, then 200; each body
 --                                 tells the hit number and the X-Stainless-Retry-Count seen
 --   /fault/<drop|truncate>?key&count   the fault for the first `count` hits, then 200
@@ -62,6 +62,8 @@ function M:handle(req)
       if q.retry_after then headers["retry-after"] = q.retry_after end
       if q.retry_after_ms then headers["retry-after-ms"] = q.retry_after_ms end
       if q.should_retry then headers["x-should-retry"] = q.should_retry end
+      if q.rl_limit then headers["x-ratelimit-limit-requests"] = q.rl_limit end
+      if q.rl_reset then headers["x-ratelimit-reset-requests"] = q.rl_reset end
       return { status = tonumber(code), headers = headers, body = enc{ error = { message = "stub " .. code },
         hit = hit, retry_count = h["x-stainless-retry-count"], conn_id = req.conn_id } }
     end
@@ -522,6 +524,23 @@ describe("openai_admin.core", function()
       local slowed = c:request{ method = "GET", path = "/echo", endpoint = "spec.adaptive" }
       assert.is_true(slowed.waited > 0)
       assert.equal(0, c:request{ method = "GET", path = "/echo", endpoint = "spec.elsewhere" }.waited)
+    end)
+
+    it("learns from x-ratelimit-limit-requests / x-ratelimit-reset-requests on a 429", function()
+      local c = client{ rate_limit = { window = 60 } }
+      local t0 = now()
+      local res = c:request{ method = "GET", path = "/status/429?key=rl1&count=1&rl_limit=4&rl_reset=800ms",
+        endpoint = "spec.learn" }
+      assert.equal(200, res.status)
+      assert.equal(2, res.attempts)
+      assert.is_true(res.waited >= 0.8 and res.waited < 1.3, "waited " .. res.waited)
+      -- 4 requests per 0.8 s from now on: a batch of 5 is spread over about 1 s
+      local reqs = {}
+      for i = 1, 5 do reqs[i] = { method = "GET", path = "/echo", endpoint = "spec.learn" } end
+      local maxw = 0
+      for _, r in ipairs(c:request_many(reqs)) do maxw = math.max(maxw, r.waited) end
+      assert.is_true(maxw >= 0.7 and maxw < 1.6, "max waited " .. maxw)
+      assert.is_true(now() - t0 < 4)
     end)
 
     it("waits toward the window on a 429 without Retry-After, capped by max_wait", function()

@@ -687,6 +687,16 @@ describe("fake app: usage and costs", function()
     assert.is_true(#byp.data[1].results >= 2)
     local _, f = call(app, A .. "usage.completions", {}, q .. "&group_by%5B%5D=project_id&project_ids%5B%5D=proj_only")
     for _, r in ipairs(f.data[1].results) do assert.equal("proj_only", r.project_id) end
+    local pid = byp.data[1].results[1].project_id
+    local _, one = call(app, A .. "usage.completions", {}, q .. "&project_ids%5B%5D=" .. pid)
+    assert.equal(1, #one.data[1].results)
+    assert.is_true(one.data[1].results[1].input_tokens < none.data[1].results[1].input_tokens * 0.75)
+    -- a group's numbers do not depend on filtering the other groups away
+    local _, byp2 = call(app, A .. "usage.completions", {}, q .. "&group_by%5B%5D=project_id")
+    local _, byp1 = call(app, A .. "usage.completions", {}, q .. "&group_by%5B%5D=project_id&project_ids%5B%5D=" .. pid)
+    for _, r in ipairs(byp2.data[1].results) do
+      if r.project_id == pid then assert.same(r, byp1.data[1].results[1]) end
+    end
     local _, costs = call(app, A .. "usage.costs", {}, q .. "&group_by%5B%5D=line_item")
     for _, r in ipairs(costs.data[1].results) do
       assert.is_string(r.line_item)
@@ -966,6 +976,26 @@ describe("fake app: control endpoints", function()
     for _ = 1, 5 do small:handle({ method = "GET", path = "/v1/organization/projects", headers = AUTH }) end
     local resp = small:handle({ method = "GET", path = "/_fake/requests", headers = {} })
     assert.equal(3, #json.decode(resp.body).data)
+  end)
+
+  it("accepting an invite (control endpoint) adds the user to the org and the invite's projects", function()
+    local _, projects = call(app, A .. "projects.list", {})
+    local pid = projects.data[1].id
+    local _, inv = call(app, A .. "invites.create", {}, nil,
+      { email = "new.person@example.com", role = "reader", projects = { { id = pid, role = "member" } } })
+    local s, u = ctl("POST", "/_fake/invites/" .. inv.id .. "/accept")
+    assert.equal(200, s)
+    assert.equal("new.person@example.com", u.email)
+    assert.equal(pid, u.projects.data[1].id)
+    local _, got = call(app, A .. "invites.retrieve", { invite_id = inv.id })
+    assert.equal("accepted", got.status)
+    assert.is_number(got.accepted_at)
+    assert.equal(400, (call(app, A .. "invites.delete", { invite_id = inv.id })))
+    local _, byemail = call(app, A .. "users.list", {}, "emails%5B%5D=new.person%40example.com")
+    assert.equal(1, #byemail.data)
+    assert.equal(400, (ctl("POST", "/_fake/invites/" .. inv.id .. "/accept")))
+    local _, ev = call(app, A .. "audit_logs.list", {}, "event_types%5B%5D=invite.accepted")
+    assert.equal(1, #ev.data)
   end)
 
   it("state summary and reset to the seeded state", function()

@@ -233,37 +233,6 @@ describe("pages (mock core)", function()
   end)
 end)
 
-describe("the Lua fallback pager", function()
-  local pages = require "openai_admin.pages"
-  local ok_core, core = pcall(require, "openai_admin.core")
-
-  it("gives the same next paths as core.pager for every kind", function()
-    if not (ok_core and core.pager) then pending("core.pager is not built") return end
-    local cases = {
-      { "cursor_last_id", { has_more = true, last_id = "a b", data = { { id = "x" } } },
-        { has_more = true, last_id = json.null, data = { { id = "y" } } } },
-      { "cursor_last_id", { has_more = true, last_id = "a", data = {} } },
-      { "cursor_next", { has_more = true, next = "n/1", data = {} }, { has_more = false, next = "n2", data = {} } },
-      { "cursor_item_id", { has_more = true, data = { { id = "i1" }, { id = "i?2" } } },
-        { has_more = true, data = {} } },
-      { "page_token", { has_more = true, next_page = "p=1" }, { has_more = true, next_page = "" } },
-      { "single_page", { data = {} } },
-    }
-    for _, case in ipairs(cases) do
-      for _, query in ipairs { "", "limit=2" } do
-        local a = core.pager(case[1], "GET", "/x", query)
-        local b = pages.lua_pager(case[1], "GET", "/x", query)
-        for i = 2, #case do
-          a:advance(case[i])
-          b:advance(case[i])
-          assert.equal(a:next_path(), b:next_path(), case[1] .. " page " .. (i - 1) .. " query '" .. query .. "'")
-          assert.equal(a:done(), b:done(), case[1])
-        end
-      end
-    end
-  end)
-end)
-
 -- Part 2: against the fake server -------------------------------------------------------------
 local fake_ok, fake = pcall(require, "helpers.fake")
 local real_oa

@@ -141,7 +141,7 @@ local function fetch(client, c, path, body, opts)
   return obj, res
 end
 
-local pager_new = core.pager or pages.lua_pager
+local pager_new = core.pager
 
 -- The function stored at a method's name in a node (built once per client and node).
 local function make_method(client, node, row)

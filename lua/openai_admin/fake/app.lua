@@ -23,6 +23,7 @@ local App = {}
 App.__index = App
 
 local ROUTES = router.compile(api)
+local LOG_BODY_MAX = 65536 -- request bodies kept in the request log are cut here
 M.handlers = handlers
 M.routes = ROUTES
 
@@ -153,7 +154,9 @@ function App:dispatch(req)
   end
 
   local entry = {
-    method = method, path = path, query = query, body = req.body or null, conn_id = req.conn_id or null,
+    method = method, path = path, query = query, conn_id = req.conn_id or null,
+    body = type(req.body) == "string" and (#req.body > LOG_BODY_MAX and req.body:sub(1, LOG_BODY_MAX) or req.body)
+      or null,
     status = null, headers = {},
   }
   for k, v in pairs(headers) do
@@ -322,6 +325,12 @@ function App:control(method, path, query, body)
   elseif route == "DELETE /_fake/requests" then
     self.log = control.new_log(self.log.max)
     return self:respond(200, { object = "list", data = json.array({}) })
+  end
+  local invite_id = method == "POST" and path:match("^/_fake/invites/([^/]+)/accept/?$")
+  if invite_id then
+    local user, err = self.state:accept_invite(router.unescape(invite_id), self:now())
+    if not user then return self:error(err.status, err.message, "invite_id", err.code) end
+    return self:respond(200, self.state:render_user(user))
   end
   return self:error(404, string.format("Invalid URL (%s %s)", method, path), nil, "unknown_url")
 end

@@ -281,6 +281,40 @@ function State:new_admin_key(name, value, t, expires_in)
   return k
 end
 
+--- Simulates the invitee accepting: the user joins the organization and the invite's projects.
+--- Returns the new user, or nil and { status, message, code }.
+function State:accept_invite(id, now)
+  local inv = self.invites:get(id)
+  if not inv then
+    return nil, { status = 404, message = "No invite found with id '" .. id .. "'.", code = "not_found" }
+  end
+  if inv.status ~= "pending" then
+    return nil, { status = 400, message = "Invite '" .. id .. "' is " .. inv.status .. ".",
+      code = "invite_not_pending" }
+  end
+  if self:user_by_email(inv.email) then
+    return nil, { status = 400, message = inv.email .. " is already a member.", code = "user_already_member" }
+  end
+  local localpart = inv.email:match("^([^@]+)") or inv.email
+  local name = localpart:gsub("[._-]+", " "):gsub("(%a)(%w*)", function(a, b) return a:upper() .. b end)
+  local u = self.users:add({
+    object = "organization.user", id = self:id("user_", 24), name = name, email = inv.email, role = inv.role,
+    added_at = now, created = now, api_key_last_used_at = null, is_default = false, is_scim_managed = false,
+    is_service_account = false, developer_persona = null, technical_level = null,
+  })
+  self.email_idx[inv.email:lower()] = u.id
+  for _, pr in ipairs(inv.projects) do
+    local p = self.projects:get(pr.id)
+    if p and p.status ~= "archived" and not self:pdata(p.id).users:get(u.id) then
+      self:add_project_member(p.id, u.id, pr.role, now)
+    end
+  end
+  inv.status = "accepted"
+  inv.accepted_at = now
+  self.audit:record("invite.accepted", { id = inv.id, data = { email = inv.email, user_id = u.id } }, nil, now)
+  return u
+end
+
 -- seeding --------------------------------------------------------------------------------------
 
 local DEFAULT_SEED = { projects = 3, users = 5, groups = 2, invites = 2, certificates = 1, roles = 2,

@@ -208,7 +208,6 @@ function M.handle(name, q, env)
   local grouped = {}
   for _, g in ipairs(q.group_by or {}) do grouped[g] = true end
   local axes = {}
-  local fkey = {}
   for _, d in ipairs(spec.dims) do
     if grouped[d] then
       local fp = FILTER_OF[d]
@@ -217,14 +216,19 @@ function M.handle(name, q, env)
       if #vals == 0 then vals = { null } end
       axes[#axes + 1] = { name = d, vals = vals }
     end
-    local fp = FILTER_OF[d]
-    if fp and q[fp] then fkey[#fkey + 1] = d .. "=" .. table.concat(q[fp], ",") end
   end
-  if q.batch ~= nil then fkey[#fkey + 1] = "batch=" .. tostring(q.batch) end
-  local filter_key = table.concat(fkey, ";")
   local scale = 1
-  for _, a in ipairs(axes) do scale = scale * math.min(#a.vals, 4) end
+  for _, a in ipairs(axes) do scale = scale * math.min(#domain(a.name, spec, env), 4) end
   scale = math.max(1, scale // 2)
+  -- a filter on a dimension that is not grouped selects a share of the total
+  for _, d in ipairs(spec.dims) do
+    local fp = FILTER_OF[d]
+    if not grouped[d] and fp and q[fp] then
+      local dom = #domain(d, spec, env)
+      scale = scale * math.max(1, dom + 1 - #q[fp])
+    end
+  end
+  if q.batch ~= nil and not grouped.batch then scale = scale * 2 end
   -- enumerate combos once
   local combos = { {} }
   for _, a in ipairs(axes) do
@@ -261,7 +265,7 @@ function M.handle(name, q, env)
     for i, c in ipairs(combos) do
       local ckey = {}
       for _, a in ipairs(axes) do ckey[#ckey + 1] = tostring(c[a.name]) end
-      local h = util.hash(env.seed, name, t, table.concat(ckey, "|"), filter_key)
+      local h = util.hash(env.seed, name, t, table.concat(ckey, "|"))
       if i == 1 then first_h = h end
       -- sparse data when grouped: drop roughly a quarter of the combinations (never all of them)
       if #axes == 0 or h % 4 ~= 0 then results[#results + 1] = gen(c, h) end
