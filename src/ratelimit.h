@@ -16,7 +16,7 @@ typedef struct oa_rl_bucket {
   double rate, burst, tokens, last;
   /* adaptive learning */
   double win_start, prev_count, win_count; /* requests seen in the current and previous window */
-  double ceiling;         /* observed rate when first limited: recovered above 2x it */
+  double ceiling;         /* rate when first limited (observed or stated): unlimited again above 2x */
   double period;          /* the server's window as estimated from reset headers; 0 unknown */
   double adjusted;        /* when rate was last changed */
   struct oa_rl_bucket *next;
