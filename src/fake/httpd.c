@@ -20,7 +20,26 @@
  * hash table (requests handed out or queued, not yet answered), binary min-heap of delayed
  * responses, doubly linked list of every live request (for shutdown).
  *
- * See docs/internals.md, "The fake server".
+ * Lua API (see also docs/internals.md, "The fake server"):
+ *
+ *   local httpd = require "openai_admin.fake.httpd"     -- httpd.mhd_version, httpd._VERSION
+ *   local srv, err = httpd.new{ host = "127.0.0.1", port = 0, max_body = 1048576,
+ *                               max_connections = 1000, idle_timeout = 300 (s),
+ *                               signals = false,   -- true: SIGINT/SIGTERM make poll return nil
+ *                               debug = false,     -- true: libmicrohttpd's error log on stderr
+ *                               backend = "epoll"|"select" }  -- default epoll when available
+ *   srv:port()                 -> the bound port
+ *   srv:poll([timeout])        -> list of requests (empty on timeout; nil timeout = wait forever)
+ *                                 | nil, "signal", signum  (signals = true only)
+ *       request = { id, method, path (decoded), query (raw, "" if none), headers = { lowercase
+ *                   name = value, repeats joined with ", " }, body (nil when empty), conn_id,
+ *                   body_too_large = true|nil }
+ *   srv:respond(id, status, headers, body, { delay = s, fault = "drop"|"truncate" })
+ *                              -> true | nil, "unknown or already answered request id N"
+ *   srv:stats()                -> counters (requests, responses, connections, max_open_connections,
+ *                                 max_delayed, max_suspended, ...; backend = "epoll"|"select")
+ *   srv:close()                idempotent; also __gc and __close.   srv:is_closed()
+ *   httpd.signalled()          -> the caught signal number or nil
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -693,7 +712,7 @@ static int l_new(lua_State *L) {
   struct server *s;
   struct sockaddr_in sa;
   const char *host = "127.0.0.1";
-  int port, signals = 0, debug = 0;
+  int port, signals = 0, debug = 0, use_select = 0;
   lua_Integer max_body = (lua_Integer)DEFAULT_MAX_BODY;
   unsigned int max_conn, idle;
   unsigned int flags;
@@ -724,6 +743,13 @@ static int l_new(lua_State *L) {
   lua_getfield(L, 1, "debug");
   debug = lua_toboolean(L, -1);
   lua_pop(L, 2);
+  if (lua_getfield(L, 1, "backend") != LUA_TNIL) {
+    const char *b = luaL_checkstring(L, -1);
+    if (strcmp(b, "select") == 0) use_select = 1;
+    else if (strcmp(b, "epoll") != 0)
+      return luaL_error(L, "httpd.new: option 'backend' must be \"epoll\" or \"select\"");
+  }
+  lua_pop(L, 1);
 
   memset(&sa, 0, sizeof sa);
   sa.sin_family = AF_INET;
@@ -746,7 +772,7 @@ static int l_new(lua_State *L) {
   snprintf(s->host, sizeof s->host, "%s", host);
 
   flags = MHD_ALLOW_SUSPEND_RESUME;
-  if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES) flags |= MHD_USE_EPOLL;
+  if (!use_select && MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES) flags |= MHD_USE_EPOLL;
   if (debug) flags |= MHD_USE_ERROR_LOG;
   s->d = MHD_start_daemon(
       flags, (uint16_t)port, NULL, NULL, on_access, s,

@@ -173,10 +173,9 @@ function M.start(o)
   for _, a in ipairs(o.args or {}) do args[#args + 1] = a end
 
   local log_path = os.tmpname()
-  local lua_path = os.getenv("LUA_PATH") or ";;"
-  local lua_cpath = os.getenv("LUA_CPATH") or ";;"
-  lua_path = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;" .. lua_path
-  lua_cpath = ROOT .. "/build/?.so;" .. lua_cpath
+  -- the caller's paths first (make asan points LUA_CPATH at its build), then the tree's
+  local lua_path = (os.getenv("LUA_PATH") or ";;") .. ";" .. ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua"
+  local lua_cpath = (os.getenv("LUA_CPATH") or ";;") .. ";" .. ROOT .. "/build/?.so"
   if o.lua_path then lua_path = o.lua_path .. ";" .. lua_path end
   local env = "LUA_PATH=" .. shquote(lua_path) .. " LUA_CPATH=" .. shquote(lua_cpath) .. " "
   local wrapper = o.wrapper or os.getenv("OPENAI_ADMIN_FAKE_WRAPPER") or ""
