@@ -46,9 +46,11 @@ $(BUILD)/obj/fake/%.o: src/fake/%.c $(wildcard src/fake/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(MHD_CFLAGS) -c $< -o $@
 
+# -z nodelete: lua_close's dlclose must not unmap libcurl and the TLS libraries it loaded; they
+# keep process-wide state that curl_global_cleanup does not release (valgrind: "definitely lost").
 $(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(CURL_LIBS) $(JSON_LIBS)
+	$(CC) -shared $(LDFLAGS) -Wl,-z,nodelete -o $@ $^ $(CURL_LIBS) $(JSON_LIBS)
 
 $(FAKE_SO): $(FAKE_OBJ)
 	@mkdir -p $(dir $@)

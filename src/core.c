@@ -1,6 +1,5 @@
 /* luaopen_openai_admin_core: the module table (client, pager, JSON functions). */
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -33,12 +32,6 @@ static void curl_init_once(lua_State *L) {
     return;
   }
   lua_pop(L, 1);
-  /* Keep libcurl (and the TLS/GSS libraries it loaded) mapped until the process exits: they
-   * hold process-wide state that curl_global_cleanup does not release, and lua_close's
-   * dlclose of this module would otherwise orphan it (valgrind: "definitely lost"). The
-   * handle is deliberately never closed; failure (another soname) only costs that report. */
-  static void *curl_pin = NULL;
-  if (curl_pin == NULL) curl_pin = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
   lua_newuserdatauv(L, 1, 0);
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, curl_guard_gc);

@@ -293,7 +293,8 @@ describe("openai_admin.core", function()
       assert.matches("request.method must be GET, POST or DELETE", err_of{ method = "PUT", path = "/x" }, 1, true)
       assert.matches("request.path must start with '/'", err_of{ method = "GET", path = "x" }, 1, true)
       assert.matches("unknown request key 'query'", err_of{ method = "GET", path = "/x", query = "a" }, 1, true)
-      assert.matches("request.timeout must be a positive number", err_of{ method = "GET", path = "/x", timeout = 0 }, 1, true)
+      assert.matches("request.timeout must be a positive number",
+        err_of{ method = "GET", path = "/x", timeout = 0 }, 1, true)
       assert.matches("request.body must be a string", err_of{ method = "POST", path = "/x", body = {} }, 1, true)
       assert.matches("invalid header name", err_of{ method = "GET", path = "/x", headers = { ["a b"] = "1" } }, 1, true)
     end)
@@ -357,7 +358,8 @@ describe("openai_admin.core", function()
     it("retries 408 and 409, never other 4xx", function()
       local c = client()
       for _, code in ipairs{ 408, 409 } do
-        local res = c:request{ method = "GET", path = "/status/" .. code .. "?key=r" .. code .. "&count=1&retry_after_ms=1" }
+        local res = c:request{ method = "GET",
+          path = "/status/" .. code .. "?key=r" .. code .. "&count=1&retry_after_ms=1" }
         assert.equal(200, res.status)
         assert.equal(2, res.attempts)
       end
