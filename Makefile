@@ -57,7 +57,7 @@ $(FAKE_SO): $(FAKE_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(MHD_LIBS)
 
 # Debian packages the build and the tests need; installed only when missing and root.
-DEBS := lua5.4 liblua5.4-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev pkg-config lua-busted lua-check lua-socket curl
+DEBS := lua5.4 liblua5.4-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev pkg-config lua-busted lua-check lua-socket curl luarocks
 deps:
 	@sh tools/install-deps.sh $(DEBS)
 
