@@ -43,9 +43,9 @@ describe("luarocks install", function()
     assert.matches("0%.1%.0 " .. tmp:gsub("%p", "%%%0") .. "/tree/lib/lua/5%.4/openai_admin/core%.so", out)
 
     -- the installed fake starts and prints its URL
-    _, out = sh(("cd %s/elsewhere && eval \"$(luarocks --lua-version=5.4 --tree=%s/tree path)\" && "
+    local _, fake_out = sh(("cd %s/elsewhere && eval \"$(luarocks --lua-version=5.4 --tree=%s/tree path)\" && "
       .. "(timeout 5 %s/tree/bin/openai-admin-fake --port 0 --quiet & pid=$!; sleep 1; kill $pid)")
       :format(tmp, tmp, tmp))
-    assert.matches("http://127%.0%.0%.1:%d+/v1", out)
+    assert.matches("http://127%.0%.0%.1:%d+/v1", fake_out)
   end)
 end)
