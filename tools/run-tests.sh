@@ -8,15 +8,29 @@ cd "$(dirname "$0")/.." || exit 1
 : "${LUA_CPATH:=$PWD/build/?.so;;}"
 export LUA_PATH LUA_CPATH
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
 # lua5.4 runs busted itself (not busted --lua), so VALGRIND can wrap the interpreter.
-${VALGRIND:-} lua5.4 "$(command -v busted)" --ignore-lua -o TAP "$@" 2>&1 | tee "$out"
+status=$(mktemp)
+vglogs=$(mktemp -d)
+trap 'rm -rf "$out" "$status" "$vglogs"' EXIT
+# Under valgrind every traced process (the fake servers the specs start too) logs to its own
+# file; -q leaves a file empty unless valgrind found something.
+[ -n "${VALGRIND:-}" ] && VALGRIND="$VALGRIND --log-file=$vglogs/%p.log"
+{ ${VALGRIND:-} lua5.4 "$(command -v busted)" --ignore-lua -o TAP "$@" 2>&1; echo $? >"$status"; } | tee "$out"
 passed=$(grep -c '^ok ' "$out")
 failed=$(grep -c '^not ok ' "$out")
 if ! grep -q '^1\.\.[0-9]' "$out"; then
   echo "busted did not finish (no TAP plan line)"
   failed=$((failed + 1))
+elif [ "$(cat "$status")" != 0 ] && [ "$failed" -eq 0 ]; then
+  # every test passed but the run did not: valgrind or a sanitizer found something
+  echo "not ok - busted exited with status $(cat "$status")"
+  failed=$((failed + 1))
 fi
+for log in "$vglogs"/*.log; do
+  [ -s "$log" ] || continue
+  echo "not ok - valgrind: $(head -c 2000 "$log")"
+  failed=$((failed + 1))
+done
 if [ $# -eq 0 ] && command -v luacheck >/dev/null 2>&1; then
   if luacheck -q lua bin tests tools >"$out" 2>&1; then
     passed=$((passed + 1)); echo "ok - luacheck"
