@@ -22,6 +22,7 @@ local params = require "openai_admin.params"
 local tree = require "openai_admin.tree"
 local pages = require "openai_admin.pages"
 local util = require "openai_admin.util"
+local batch = require "openai_admin.batch"
 
 local M = {
   version = "0.1.0",
@@ -29,11 +30,13 @@ local M = {
   json = json,
   errors = errors,
   api = api,
+  batch = batch,
   is_error = errors.is_error,
 }
 
 local type, pairs, setmetatable, getmetatable, error, pcall = type, pairs, setmetatable, getmetatable, error, pcall
 local json_encode, json_decode = json.encode, json.decode
+local send = batch.send
 local DEFAULT_BASE_URL = "https://api.openai.com/v1"
 local USER_AGENT = "openai-admin-lua/" .. M.version
 
@@ -112,7 +115,7 @@ local function fetch(client, c, path, body, opts)
     req.timeout, req.connect_timeout, req.max_retries, req.headers =
       opts.timeout, opts.connect_timeout, opts.max_retries, opts.headers
   end
-  local res, err = cc:request(req)
+  local res, err = send(cc, req) -- cc:request, or the enclosing batch (batch.lua)
   if not res then
     error(errors.from_transport(err or {}, method, path, c.sdk_path), 0)
   end
@@ -177,7 +180,7 @@ end
 ---------------------------------------------------------------------------------------------
 local Client = { __name = "openai_admin.client" }
 local client_methods = {}
-local CLIENT_NAMES = { "close", "with_options", "request_id" }
+local CLIENT_NAMES = { "close", "with_options", "request_id", "parallel", "map", "each" }
 
 function Client.__index(client, key)
   local m = client_methods[key]
@@ -214,6 +217,23 @@ Client.__gc = client_methods.close
 
 function client_methods.request_id(_, obj)
   return M.request_id(obj)
+end
+
+-- Concurrency (batch.lua): every API call made inside the functions, by any client, is batched
+-- through the core's request_many (rate budget and retries per request).
+--   client:parallel({ fn, ... }, { concurrency = 16, workers = N }) -> results, errs, nfailed
+--   client:map(list, function(item, i) ... end, opts)                -> results, errs, nfailed
+--   for i, item in client:each({ page_or_fn, ... }, opts) do ... end  (raises on failure)
+function client_methods.parallel(_, fns, opts)
+  return batch.parallel(fns, opts)
+end
+
+function client_methods.map(_, list, fn, opts)
+  return batch.map(list, fn, opts)
+end
+
+function client_methods.each(_, sources, opts)
+  return batch.each(sources, opts)
 end
 
 local function check_opt_string(v, name)
@@ -323,4 +343,5 @@ function M.is_client(v)
 end
 
 M.is_page = pages.is_page
+M.parallel, M.map, M.each = batch.parallel, batch.map, batch.each
 return M

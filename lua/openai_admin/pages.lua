@@ -12,6 +12,9 @@
 --   for item in page:items() do ... end   the same, with a closing value: `break` releases the
 --                                      iteration state (like io.lines); independent iterators
 --   for p in page:pages() do ... end    page by page, starting with this one
+--   page:collect([max])  every item of every page from this one on, in one array (at most max
+--                       items when given); page:all() is the same. Inside client:parallel/map the
+--                       page requests are batched with the others
 --   page:next_page()    the next Page (a request), or nil when there is none
 --   page:has_next_page()
 --   #page               number of items on this page
@@ -146,6 +149,25 @@ local function pages_next(st)
   st.page = page
   return page
 end
+
+-- All items from this page on (fetching the next pages), as a JSON array; at most max when given.
+function methods.collect(page, max)
+  if max ~= nil and (math.type(max) ~= "integer" or max < 0) then
+    local errors = require "openai_admin.errors"
+    error(errors.invalid_argument("page:collect: max must be a non-negative integer, got "
+      .. require("openai_admin.util").show(max), page._chain.c.sdk_path, "max"), 0)
+  end
+  local out = require("openai_admin.json").array({})
+  if max == 0 then return out end
+  local n = 0
+  for item in methods.items(page) do
+    n = n + 1
+    out[n] = item
+    if max and n >= max then break end
+  end
+  return out
+end
+methods.all = methods.collect
 
 function methods.pages(page)
   local st = setmetatable({ page = page, started = false }, State)

@@ -1,0 +1,513 @@
+-- bench/run.lua: `make bench`, the performance comparisons of issue 4 (docs/performance.md).
+--
+--   lua5.4 bench/run.lua [--only NAME[,NAME...]] [--reps N] [--no-node]
+--     NAME: cpu_per_request, paging, latency_concurrency, rate_limited (also prints
+--           rate_limited_adaptive), memory_stream, node_sdk
+--
+-- Starts the fake Admin API on loopback with bench/bench_app.lua (the real fake, plus audit-log
+-- pages of ~700-byte events built from a template so the server is not the bottleneck), builds
+-- the plain C baseline (bench/baseline.c: one reused libcurl handle + jansson), runs every
+-- comparison, prints a table, and ends with one line per benchmark that a script can read:
+--   bench NAME: ratio R (target T) ok|miss
+-- (node_sdk has no target: "(target none) ok" when node ran, "skipped" otherwise; memory_stream's
+-- ratio is the RSS growth divided by the 10 MB budget.)
+--
+-- Each measurement runs in a fresh child process (`lua5.4 bench/run.lua --child MODE ...`, which
+-- prints "result key=value ..."): CPU is user+sys of that process (os.clock() in Lua, getrusage in
+-- C, process.cpuUsage() in Node) around the measured loop only. The machine is shared and noisy,
+-- so CPU comparisons take the minimum over --reps runs (default 3) of each side.
+local ROOT = (debug.getinfo(1, "S").source:match("^@(.*)/bench/[^/]*$")) or "."
+if ROOT:sub(1, 1) ~= "/" then
+  local h = io.popen("pwd")
+  local pwd = h:read("l")
+  h:close()
+  ROOT = ROOT == "." and pwd or (pwd .. "/" .. ROOT)
+end
+package.path = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;" .. ROOT .. "/tests/?.lua;" .. ROOT
+  .. "/bench/?.lua;" .. package.path
+package.cpath = ROOT .. "/build/?.so;" .. package.cpath
+
+local KEY = "sk-admin-bench-key-0123456789"
+
+---------------------------------------------------------------------------------------------
+-- Children: one measurement each
+---------------------------------------------------------------------------------------------
+local function result(fields)
+  local keys = {}
+  for k in pairs(fields) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = fields[k]
+    parts[#parts + 1] = k .. "=" .. (math.type(v) == "float" and string.format("%.4f", v) or tostring(v))
+  end
+  io.stdout:write("result ", table.concat(parts, " "), "\n")
+end
+
+local function monotonic()
+  local ok, socket = pcall(require, "socket")
+  if ok then return socket.gettime() end
+  return os.time()
+end
+
+local function rss_kb()
+  local f = io.open("/proc/self/status", "r")
+  if not f then return 0 end
+  local s = f:read("a")
+  f:close()
+  return tonumber(s:match("VmRSS:%s*(%d+)")) or 0
+end
+
+local CHILD = {}
+
+-- 2,000 sequential retrieves of one project
+function CHILD.retrieve(url, pid, n)
+  local oa = require "openai_admin"
+  n = math.tointeger(tonumber(n))
+  local client <close> = oa.new { base_url = url, admin_key = KEY }
+  local projects = client.admin.organization.projects
+  for _ = 1, 20 do projects:retrieve(pid) end -- warm: connection, compiled validators
+  local c0, w0 = os.clock(), monotonic()
+  for _ = 1, n do
+    if projects:retrieve(pid).id ~= pid then error("wrong project") end
+  end
+  result { requests = n, cpu = os.clock() - c0, wall = monotonic() - w0 }
+end
+
+-- walk every audit-log event, `limit` per page; with sample_rss, RSS is read every 10,000 items
+local function walk(url, limit, sample_rss)
+  local oa = require "openai_admin"
+  limit = math.tointeger(tonumber(limit))
+  local client <close> = oa.new { base_url = url, admin_key = KEY }
+  collectgarbage("collect")
+  local rss0, rss_max = 0, 0
+  local c0, w0 = os.clock(), monotonic()
+  local page = client.admin.organization.audit_logs:list { limit = limit }
+  local n = 0
+  for e in page do
+    n = n + 1
+    if e.id == nil then error("bad event") end
+    if sample_rss and n % 10000 == 1 then
+      local r = rss_kb()
+      if rss0 == 0 then rss0 = r end
+      if r > rss_max then rss_max = r end
+    end
+  end
+  local fields = { items = n, cpu = os.clock() - c0, wall = monotonic() - w0 }
+  if sample_rss then
+    rss_max = math.max(rss_max, rss_kb())
+    fields.rss_start_mb = rss0 / 1024
+    fields.rss_growth_mb = (rss_max - rss0) / 1024
+  end
+  result(fields)
+end
+
+function CHILD.page(url, limit) walk(url, limit, false) end
+function CHILD.memory(url, limit) walk(url, limit, true) end
+
+-- n retrieves through client:parallel at concurrency c (the fake adds latency to each)
+function CHILD.latency(url, pid, n, c, workers)
+  local oa = require "openai_admin"
+  n, c = math.tointeger(tonumber(n)), math.tointeger(tonumber(c))
+  local client <close> = oa.new { base_url = url, admin_key = KEY }
+  local projects = client.admin.organization.projects
+  projects:retrieve(pid)
+  local fns = {}
+  for i = 1, n do fns[i] = function() return projects:retrieve(pid).id end end
+  local c0, w0 = os.clock(), monotonic()
+  local _, _, nfailed = client:parallel(fns, { concurrency = c, workers = math.tointeger(tonumber(workers)) })
+  result { requests = n, failures = nfailed, cpu = os.clock() - c0, wall = monotonic() - w0 }
+end
+
+-- the same through the core alone (request_many), to see what the Lua scheduler adds
+function CHILD.latency_core(url, pid, n, c)
+  local core = require "openai_admin.core"
+  n, c = math.tointeger(tonumber(n)), math.tointeger(tonumber(c))
+  local cc = core.client { base_url = url, admin_key = KEY }
+  local reqs = {}
+  for i = 1, n do reqs[i] = { method = "GET", path = "/organization/projects/" .. pid } end
+  cc:request(reqs[1])
+  local c0, w0 = os.clock(), monotonic()
+  local out = cc:request_many(reqs, { concurrency = c })
+  local failures = 0
+  for _, r in ipairs(out) do if r.status ~= 200 then failures = failures + 1 end end
+  result { requests = n, failures = failures, cpu = os.clock() - c0, wall = monotonic() - w0 }
+  cc:close()
+end
+
+-- n requests over 4 endpoints (a quarter each) at concurrency c, under the fake's rate limit.
+-- variant: "default" (openai_admin.new defaults), "window=S" (rate_limit = { window = S },
+-- max_retries = 20: the user says how long the API's window is) or "fixed=R/S" (rate_limit =
+-- { requests = R, window = S }, max_retries = 20: the user gives the limit itself)
+function CHILD.ratelimit(url, pid, uid, n, c, variant, workers)
+  local oa = require "openai_admin"
+  n, c = math.tointeger(tonumber(n)), math.tointeger(tonumber(c))
+  local cfg = { base_url = url, admin_key = KEY }
+  local window = variant:match("^window=([%d.]+)$")
+  local requests, per = variant:match("^fixed=(%d+)/([%d.]+)$")
+  if window then
+    cfg.rate_limit = { window = tonumber(window) }
+    cfg.max_retries = 20
+  elseif requests then
+    cfg.rate_limit = { requests = tonumber(requests), window = tonumber(per) }
+    cfg.max_retries = 20
+  end
+  local client <close> = oa.new(cfg)
+  local org = client.admin.organization
+  local jobs = {
+    function() return org.projects:retrieve(pid) end,
+    function() return org.users:retrieve(uid) end,
+    function() return org.projects.users:list(pid, { limit = 1 }) end,
+    function() return org.projects.service_accounts:list(pid, { limit = 1 }) end,
+  }
+  local fns = {}
+  for i = 1, n do fns[i] = jobs[(i - 1) % 4 + 1] end
+  local c0, w0 = os.clock(), monotonic()
+  local _, errs, nfailed = client:parallel(fns, { concurrency = c, workers = math.tointeger(tonumber(workers)) })
+  local first = errs[next(errs) or 0]
+  result { requests = n, failures = nfailed, cpu = os.clock() - c0, wall = monotonic() - w0,
+    first_error = first and tostring(first):gsub("%s", "_"):sub(1, 120) or "none" }
+end
+
+if arg[1] == "--child" then
+  local mode = arg[2]
+  local f = CHILD[mode]
+  if not f then error("unknown child mode " .. tostring(mode)) end
+  f(table.unpack(arg, 3))
+  os.exit(0, true)
+end
+
+---------------------------------------------------------------------------------------------
+-- Parent
+---------------------------------------------------------------------------------------------
+local fake = require "helpers.fake"
+
+local opts = { reps = 3, only = nil, node = true }
+do
+  local i = 1
+  while i <= #arg do
+    local a = arg[i]
+    if a == "--only" then
+      i = i + 1
+      opts.only = {}
+      for name in (arg[i] or ""):gmatch("[^,]+") do opts.only[name] = true end
+    elseif a == "--reps" then
+      i = i + 1
+      opts.reps = math.tointeger(tonumber(arg[i])) or 3
+    elseif a == "--no-node" then
+      opts.node = false
+    else
+      io.stderr:write("usage: lua5.4 bench/run.lua [--only NAME,...] [--reps N] [--no-node]\n")
+      os.exit(2)
+    end
+    i = i + 1
+  end
+end
+local function wanted(name) return not opts.only or opts.only[name] end
+
+local function say(fmt, ...)
+  io.stderr:write(string.format(fmt, ...), "\n")
+  io.stderr:flush()
+end
+
+local function sh(cmd)
+  local h = assert(io.popen(cmd .. " 2>&1"))
+  local out = h:read("a")
+  local ok, _, code = h:close()
+  return out, ok, code
+end
+
+local q = fake.shquote
+local LUA = os.getenv("LUA") or "lua5.4"
+local CHILD_ENV = "LUA_PATH=" .. q(package.path) .. " LUA_CPATH=" .. q(package.cpath) .. " "
+
+local function parse(out, what)
+  local line = out:match("result ([^\n]*)") or out:match("(requests=[^\n]*)") -- baseline.c: no prefix
+  if not line then error(what .. " failed:\n" .. out, 0) end
+  local t = {}
+  for k, v in line:gmatch("(%S+)=(%S+)") do t[k] = tonumber(v) or v end
+  return t
+end
+
+local function lua_child(what, ...)
+  local parts = {}
+  for i, a in ipairs { ... } do parts[i] = q(a) end
+  local out = sh(CHILD_ENV .. q(LUA) .. " " .. q(ROOT .. "/bench/run.lua") .. " --child " .. what .. " "
+    .. table.concat(parts, " "))
+  return parse(out, "lua " .. what)
+end
+
+-- the C baseline, built here (cc, pkg-config libcurl jansson) into build/bench/baseline
+local BASELINE = ROOT .. "/build/bench/baseline"
+local function build_baseline()
+  local src = ROOT .. "/bench/baseline.c"
+  local cmd = ("mkdir -p %s && ${CC:-cc} -O2 -o %s %s $(pkg-config --cflags --libs libcurl jansson)"):format(
+    q(ROOT .. "/build/bench"), q(BASELINE), q(src))
+  local out, ok = sh(cmd)
+  if not ok then error("cannot build the C baseline:\n" .. cmd .. "\n" .. out, 0) end
+end
+
+local function c_child(...)
+  local parts = {}
+  for i, a in ipairs { ... } do parts[i] = q(a) end
+  return parse(sh(q(BASELINE) .. " " .. table.concat(parts, " ")), "C baseline")
+end
+
+local NODE_SCRIPT = ROOT .. "/bench/node_bench.mjs"
+local function node_available()
+  if not opts.node then return false, "--no-node" end
+  local _, ok = sh("command -v node")
+  if not ok then return false, "node is not installed" end
+  local f = io.open(ROOT .. "/tests/node/node_modules/openai/package.json", "r")
+  if not f then return false, "tests/node/node_modules/openai is missing (cd tests/node && npm install)" end
+  local version = f:read("a"):match('"version"%s*:%s*"([^"]+)"')
+  f:close()
+  return true, version
+end
+
+local function node_child(...)
+  local parts = {}
+  for i, a in ipairs { ... } do parts[i] = q(a) end
+  return parse(sh("node " .. q(NODE_SCRIPT) .. " " .. table.concat(parts, " ")), "node")
+end
+
+local function min_of(runs, key)
+  local m
+  for _, r in ipairs(runs) do
+    if m == nil or r[key] < m then m = r[key] end
+  end
+  return m
+end
+
+local function machine()
+  local cpu = "?"
+  local f = io.open("/proc/cpuinfo")
+  if f then
+    cpu = f:read("a"):match("model name%s*:%s*([^\n]+)") or "?"
+    f:close()
+  end
+  local mem = "?"
+  f = io.open("/proc/meminfo")
+  if f then
+    local kb = tonumber(f:read("a"):match("MemTotal:%s*(%d+)"))
+    f:close()
+    if kb then mem = string.format("%.1f GiB", kb / 1048576) end
+  end
+  local nproc = (sh("nproc")):match("%d+") or "?"
+  local curl = (sh("curl-config --version 2>/dev/null || pkg-config --modversion libcurl")):gsub("%s+$", "")
+  return string.format("%s CPUs, %s, %s RAM, %s, %s", nproc, cpu, mem, _VERSION, curl)
+end
+
+---------------------------------------------------------------------------------------------
+say("bench: building the C baseline and starting the fake (bench/bench_app.lua)")
+build_baseline()
+local have_node, node_info = node_available()
+
+local rows, lines = {}, {}
+local function row(...) rows[#rows + 1] = { ... } end
+local function verdict(name, ratio, target, ok)
+  lines[#lines + 1] = string.format("bench %s: ratio %.2f (target %.2f) %s", name, ratio, target, ok and "ok" or "miss")
+end
+local node_rows = {}
+
+local function start(events)
+  return fake.start { app = "bench_app", lua_path = ROOT .. "/bench/?.lua", admin_key = KEY,
+    seed = 1, projects = 20, users = 50, audit_events = events, args = { "--quiet" } }
+end
+
+-- Runs one benchmark; a failure is reported as a miss and the others still run.
+local TARGETS = { cpu_per_request = 1.5, paging = 2.0, latency_concurrency = 1.2, rate_limited = 1.15,
+  memory_stream = 1.0 }
+local function section(name, fn)
+  if not wanted(name) then return end
+  local ok, err = xpcall(fn, debug.traceback)
+  if not ok then
+    say("bench: %s failed: %s", name, tostring(err))
+    row(name, "failed: " .. tostring(err):match("^[^\n]*"):sub(1, 60), "", "n/a", "")
+    lines[#lines + 1] = string.format("bench %s: ratio n/a (target %.2f) miss", name, TARGETS[name])
+  end
+end
+
+local srv = start(100000)
+local oa = require "openai_admin"
+local setup_client = oa.new { base_url = srv.base_url, admin_key = KEY }
+local PID = setup_client.admin.organization.projects:list { limit = 1 }.data[1].id
+local UID = setup_client.admin.organization.users:list { limit = 1 }.data[1].id
+setup_client:close()
+local REPS = opts.reps
+
+-- 1. CPU per request, 2,000 sequential retrieves ------------------------------------------
+section("cpu_per_request", function()
+  local reps = math.max(REPS, 5) -- short runs: more of them
+  say("bench: cpu_per_request (2,000 sequential retrieves, %d runs each)", reps)
+  local luas, cs = {}, {}
+  for _ = 1, reps do
+    cs[#cs + 1] = c_child("retrieve", srv.base_url, KEY, "/organization/projects/" .. PID, "2000")
+    luas[#luas + 1] = lua_child("retrieve", srv.base_url, PID, "2000")
+  end
+  local l, c = min_of(luas, "cpu"), min_of(cs, "cpu")
+  row("cpu_per_request", string.format("%.1f us/req", l / 2000 * 1e6), string.format("%.1f us/req", c / 2000 * 1e6),
+    l / c, "<= 1.5")
+  verdict("cpu_per_request", l / c, 1.5, l / c <= 1.5)
+  if have_node then
+    local n = node_child("retrieve", srv.base_url, KEY, PID, "2000")
+    node_rows[#node_rows + 1] = { "cpu_per_request", string.format("%.1f us/req", n.cpu / 2000 * 1e6), n.cpu / c }
+  end
+end)
+
+-- 2. paging 100,000 audit-log events at limit=100 --------------------------------------------
+section("paging", function()
+  say("bench: paging (100,000 audit-log events of ~700 bytes, limit=100, %d runs each)", REPS)
+  local luas, cs = {}, {}
+  for _ = 1, REPS do
+    cs[#cs + 1] = c_child("page", srv.base_url, KEY, "/organization/audit_logs", "100")
+    luas[#luas + 1] = lua_child("page", srv.base_url, "100")
+  end
+  for _, r in ipairs(luas) do assert(r.items == 100000, "lua walked " .. tostring(r.items) .. " items") end
+  for _, r in ipairs(cs) do assert(r.items == 100000, "C walked " .. tostring(r.items) .. " items") end
+  local l, c = min_of(luas, "cpu"), min_of(cs, "cpu")
+  local lw, cw = min_of(luas, "wall"), min_of(cs, "wall")
+  row("paging (CPU)", string.format("%.2f s", l), string.format("%.2f s", c), l / c, "<= 2.0")
+  row("paging (items/s)", string.format("%.0f", 100000 / lw), string.format("%.0f", 100000 / cw), cw / lw,
+    "(info: Lua/C speed)")
+  verdict("paging", l / c, 2.0, l / c <= 2.0)
+  if have_node then
+    local n = node_child("page", srv.base_url, KEY, "100")
+    node_rows[#node_rows + 1] = { "paging (CPU)", string.format("%.2f s", n.cpu), n.cpu / c }
+    node_rows[#node_rows + 1] = { "paging (items/s)", string.format("%.0f", n.items / n.wall), cw / n.wall }
+  end
+end)
+
+-- 3. 1,000 retrieves, 20 ms latency, concurrency 16 ------------------------------------------
+section("latency_concurrency", function()
+  say("bench: latency_concurrency (1,000 retrieves, 20 ms latency, concurrency 16)")
+  srv:latency(0.02)
+  local cleanup <close> = setmetatable({}, { __close = function() pcall(srv.latency, srv, 0) end }) -- luacheck: ignore
+  local ideal = 1000 * 0.02 / 16
+  local luas, cores = {}, {}
+  for _ = 1, math.max(2, REPS - 1) do
+    luas[#luas + 1] = lua_child("latency", srv.base_url, PID, "1000", "16")
+    cores[#cores + 1] = lua_child("latency_core", srv.base_url, PID, "1000", "16")
+  end
+  local l, core_w = min_of(luas, "wall"), min_of(cores, "wall")
+  local failures = 0
+  for _, r in ipairs(luas) do failures = failures + r.failures end
+  row("latency_concurrency (wall)", string.format("%.2f s", l), string.format("ideal %.2f s", ideal), l / ideal,
+    "<= 1.2")
+  row("  same via core request_many", string.format("%.2f s", core_w), string.format("ideal %.2f s", ideal),
+    core_w / ideal, "(info)")
+  verdict("latency_concurrency", l / ideal, 1.2, l / ideal <= 1.2 and failures == 0)
+  if have_node then
+    local n = node_child("latency", srv.base_url, KEY, PID, "1000", "16")
+    node_rows[#node_rows + 1] = { "latency_concurrency (wall)", string.format("%.2f s", n.wall), n.wall / ideal }
+  end
+  srv:latency(0)
+end)
+
+-- 4. rate-limited job: 600 requests over 4 endpoints, 60 per 10 s window per endpoint -------------
+section("rate_limited", function()
+  local N, LIMIT, WINDOW = 600, 60, 10
+  local per_endpoint = N // 4
+  -- a fixed window per endpoint from its first request: the last of `per_endpoint` requests can
+  -- go out at the start of window ceil(per_endpoint / LIMIT)
+  local ideal = (math.ceil(per_endpoint / LIMIT) - 1) * WINDOW
+  local function limit_on(headers)
+    srv:control("DELETE", "/_fake/rate_limits")
+    srv:request("POST", "/_bench/rate_limit_headers", headers and "true" or "false")
+    srv:rate_limit { path = "/v1/organization/", requests = LIMIT, window = WINDOW }
+    srv:clear_requests()
+  end
+  local function server_429s()
+    local log = srv:requests()
+    log = type(log) == "table" and (log.data or log) or {}
+    local n429 = 0
+    for _, e in ipairs(log) do if e.status == 429 then n429 = n429 + 1 end end
+    return n429
+  end
+  local function run_variant(variant, headers)
+    limit_on(headers)
+    say("bench: rate_limited (%d requests over 4 endpoints, %d per %d s per endpoint, 429 without Retry-After%s;"
+      .. " client %s; about %d s)", N, LIMIT, WINDOW, headers and "" or " or x-ratelimit headers", variant, ideal + 5)
+    local r = lua_child("ratelimit", srv.base_url, PID, UID, tostring(N), "16", variant)
+    r.server_429 = server_429s()
+    if r.failures > 0 then say("bench: rate_limited %s: first error: %s", variant, tostring(r.first_error)) end
+    return r
+  end
+  local function show(r)
+    return string.format("%.1f s, %d failed, %d x 429", r.wall, r.failures, r.server_429)
+  end
+  local ideal_s = string.format("ideal %d s", ideal)
+  local cleanup <close> = setmetatable({}, { __close = function() -- luacheck: ignore
+    pcall(srv.control, srv, "DELETE", "/_fake/rate_limits")
+  end })
+  -- the user configures the limit: rate_limit = { requests = 60, window = 10 }
+  local r = run_variant("fixed=" .. LIMIT .. "/" .. WINDOW, false)
+  row("rate_limited (budget = limit)", show(r), ideal_s, r.wall / ideal, "<= 1.15, 0 failed")
+  verdict("rate_limited", r.wall / ideal, 1.15, r.wall / ideal <= 1.15 and r.failures == 0)
+  -- the user gives only the window; the budget is learnt from bare 429s
+  r = run_variant("window=" .. WINDOW, false)
+  row("rate_limited_adaptive", show(r), ideal_s, r.wall / ideal, "<= 1.15, 0 failed")
+  verdict("rate_limited_adaptive", r.wall / ideal, 1.15, r.wall / ideal <= 1.15 and r.failures == 0)
+  r = run_variant("window=" .. WINDOW, true)
+  row("  same, x-ratelimit-* on 429s", show(r), ideal_s, r.wall / ideal, "(info)")
+  r = run_variant("default", false)
+  row("  openai_admin.new{} defaults", show(r), ideal_s, r.wall / ideal, "(info)")
+  if have_node then
+    limit_on(false)
+    local n = node_child("ratelimit", srv.base_url, KEY, PID, UID, tostring(N), "16")
+    node_rows[#node_rows + 1] = { "rate_limited (wall)", string.format("%.1f s, %d failed", n.wall, n.failures),
+      n.wall / ideal }
+  end
+  srv:control("DELETE", "/_fake/rate_limits")
+end)
+srv:stop()
+
+-- 5. RSS growth while walking 1,000,000 events -----------------------------------------------------
+section("memory_stream", function()
+  say("bench: memory_stream (walking 1,000,000 events, limit=100)")
+  local big <close> = start(1000000)
+  local r = lua_child("memory", big.base_url, "100")
+  assert(r.items == 1000000, "walked " .. tostring(r.items))
+  row("memory_stream (RSS growth)", string.format("%.1f MB (from %.1f MB), %.0f items/s", r.rss_growth_mb,
+    r.rss_start_mb, r.items / r.wall), "budget 10 MB", r.rss_growth_mb / 10, "< 1.0 (of 10 MB)")
+  verdict("memory_stream", r.rss_growth_mb / 10, 1.0, r.rss_growth_mb < 10)
+  if have_node then
+    local n = node_child("memory", big.base_url, KEY, "100")
+    node_rows[#node_rows + 1] = { "memory_stream (RSS growth)", string.format("%.1f MB (from %.1f MB)",
+      n.rss_growth_mb, n.rss_start_mb), n.rss_growth_mb / 10 }
+  end
+  big:stop()
+end)
+
+---------------------------------------------------------------------------------------------
+-- Report
+---------------------------------------------------------------------------------------------
+local function ratio_s(r) return type(r) == "number" and string.format("%.2f", r) or tostring(r) end
+print("machine: " .. machine())
+print(string.format("%-30s %-36s %-16s %7s  %s", "benchmark", "openai-admin (Lua)", "C baseline/ideal", "ratio",
+  "target"))
+for _, r in ipairs(rows) do
+  print(string.format("%-30s %-36s %-16s %7s  %s", r[1], r[2], r[3], ratio_s(r[4]), r[5]))
+end
+if wanted("node_sdk") then
+  if have_node then
+    print()
+    print(string.format("official Node SDK (openai %s, node %s), same jobs, ratio against the same baseline:",
+      node_info, ((sh("node --version")):gsub("%s+$", ""))))
+    for _, r in ipairs(node_rows) do
+      print(string.format("  %-28s %-36s %7s", r[1], r[2], ratio_s(r[3])))
+    end
+  else
+    print()
+    print("official Node SDK: skipped (" .. tostring(node_info) .. ")")
+  end
+end
+print()
+for _, l in ipairs(lines) do print(l) end
+if wanted("node_sdk") then
+  if have_node and node_rows[1] then
+    print(string.format("bench node_sdk: ratio %.2f (target none) ok", node_rows[1][3]))
+  else
+    print("bench node_sdk: ratio n/a (target none) skipped")
+  end
+end
