@@ -13,8 +13,54 @@
 ---@field request_id string?
 ---@operator call: table
 
+---@class openai_admin.BatchOptions
+---@field concurrency? integer transfers in flight at once (default 16)
+---@field workers? integer coroutines alive at once
+
 ---@class openai_admin.Client
 ---@field admin openai_admin.admin
+local Client = {}
+
+---Runs each function in its own coroutine, their API calls concurrently.
+---@param fns function[]
+---@param opts? openai_admin.BatchOptions
+---@return table results results[i]: what fns[i] returned
+---@return table errs errs[i]: what fns[i] raised instead
+---@return integer nfailed
+function Client:parallel(fns, opts) end
+
+---Runs fn(item, i) for every item of list, concurrently.
+---@param list any[]
+---@param fn fun(item: any, i: integer): any
+---@param opts? openai_admin.BatchOptions
+---@return table results
+---@return table errs
+---@return integer nfailed
+function Client:map(list, fn, opts) end
+
+---Walks several pagers at once: for i, item in client:each{...} do.
+---@param sources (openai_admin.Page|fun(): openai_admin.Page)[]
+---@param opts? openai_admin.BatchOptions
+---@return fun(): integer, table
+function Client:each(sources, opts) end
+
+---A client sharing the connections, with other defaults.
+---@param opts openai_admin.RequestOptions
+---@return openai_admin.Client
+function Client:with_options(opts) end
+
+---@type openai_admin.Page
+local Page = {}
+---Every item from this page on (fetching the rest), as one array.
+---@param max? integer
+---@return table[]
+function Page:collect(max) end
+---Page by page, starting with this one.
+---@return fun(): openai_admin.Page
+function Page:pages() end
+---Every item, with a closing value: break releases the iteration.
+---@return fun(): table
+function Page:items() end
 
 ---@class openai_admin.admin
 ---@field organization openai_admin.admin.organization
