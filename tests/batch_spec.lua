@@ -7,17 +7,10 @@ local oa = require "openai_admin"
 local batch = oa.batch
 local json = oa.json
 
-local function log_of(f)
-  local r = f:requests()
-  if type(r) == "table" and r.requests then r = r.requests end
-  if type(r) == "table" and r.data then r = r.data end
-  return r
-end
-
 -- the API requests the fake logged (control requests left out), optionally only those under a path
 local function api_requests(f, prefix)
   local out = {}
-  for _, r in ipairs(log_of(f)) do
+  for _, r in ipairs(f:request_log()) do
     local p = r.path or ""
     if not p:find("/_fake", 1, true) and (not prefix or p:sub(1, #prefix) == prefix) then out[#out + 1] = r end
   end

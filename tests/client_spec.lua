@@ -4,17 +4,10 @@ local fake = require "helpers.fake"
 local oa = require "openai_admin"
 local json = oa.json
 
-local function log_of(f)
-  local r = f:requests()
-  if type(r) == "table" and r.requests then r = r.requests end
-  if type(r) == "table" and r.data then r = r.data end
-  return r
-end
-
 -- the API requests the fake logged (control requests left out)
 local function api_requests(f)
   local out = {}
-  for _, r in ipairs(log_of(f)) do
+  for _, r in ipairs(f:request_log()) do
     if not (r.path or ""):find("/_fake", 1, true) then out[#out + 1] = r end
   end
   return out

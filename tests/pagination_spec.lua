@@ -241,17 +241,10 @@ do
   real_oa = require "openai_admin"
 end
 
-local function log_of(f)
-  local r = f:requests()
-  if type(r) == "table" and r.requests then r = r.requests end
-  if type(r) == "table" and r.data then r = r.data end
-  return r
-end
-
 -- requests of the log that hit `path_suffix` (the API path without /v1), in order
 local function hits(f, path_suffix)
   local out = {}
-  for _, r in ipairs(log_of(f)) do
+  for _, r in ipairs(f:request_log()) do
     local p = r.path or ""
     if p:sub(-#path_suffix) == path_suffix and not p:find("/_fake", 1, true) then out[#out + 1] = r end
   end

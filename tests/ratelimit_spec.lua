@@ -5,16 +5,9 @@
 local fake = require "helpers.fake"
 local oa = require "openai_admin"
 
-local function log_of(f)
-  local r = f:requests()
-  if type(r) == "table" and r.requests then r = r.requests end
-  if type(r) == "table" and r.data then r = r.data end
-  return r
-end
-
 local function statuses(f, prefix)
   local out = {}
-  for _, r in ipairs(log_of(f)) do
+  for _, r in ipairs(f:request_log()) do
     local p = r.path or ""
     if p:sub(1, #prefix) == prefix then out[#out + 1] = r.status end
   end

@@ -27,6 +27,7 @@
   f:rate_limit(spec)        -- POST /_fake/rate_limits {path, requests, window}
   f:requests()              -- GET /_fake/requests (the request log)
   f:clear_requests()        -- DELETE /_fake/requests
+  f:request_log()           -- the log's entries as a list, oldest first
   f:stop() -> exit_code     -- SIGTERM, wait (SIGKILL after 10 s); idempotent; also on garbage collection
   fake.stop_all()           -- stops every fake this module started
 
@@ -153,6 +154,8 @@ function Fake:latency(seconds) return self:control("POST", "/_fake/latency", { s
 function Fake:rate_limit(spec) return self:control("POST", "/_fake/rate_limits", spec) end
 function Fake:requests() return self:control("GET", "/_fake/requests") end
 function Fake:clear_requests() return self:control("DELETE", "/_fake/requests") end
+-- The request log's entries as a list, oldest first (the fake logs only /v1 requests).
+function Fake:request_log() return self:requests().data end
 
 Fake.__gc = function(self) pcall(Fake.stop, self) end
 Fake.__close = Fake.__gc
