@@ -1,26 +1,37 @@
-/* Token buckets with reservation: a reservation always takes a token (the balance may go
- * negative) and returns when it becomes valid, so a batch spreads itself out evenly. */
+/* Fixed windows, as the Admin API counts: up to `limit` requests from the moment a window opens
+ * (the first request after the previous one ended), none after that until it ends. A booking
+ * always takes a place, in the first window with room, so a batch is released window by window;
+ * the next window opens a little after ours ends (~2% + 50 ms), as the server's opened a little
+ * after ours. Token buckets remain for { requests, window, burst } with an explicit burst. */
 #include "ratelimit.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void bucket_reset(oa_rl_bucket *b, int limited, double rate, double burst) {
-  b->limited = limited;
-  b->rate = rate;
-  b->burst = burst;
-  b->tokens = burst;
-  b->last = 0;
-  b->win_start = -1;
-  b->prev_count = b->win_count = 0;
-  b->ceiling = 0;
-  b->adjusted = 0;
+#define CLOSED 1e300 /* `count` of a window a 429 closed: no more places, whatever the limit */
+
+static void bucket_reset(oa_rl_bucket *b) {
+  char *key = b->key;
+  oa_rl_bucket *next = b->next;
+  memset(b, 0, sizeof *b);
+  b->key = key;
+  b->next = next;
+  b->start = -1;
+  b->obs_wid = b->learnt_wid = b->raise_wid = b->held_wid = -1;
+  b->step = 1;
+  b->probe_after = 1;
 }
 
 static void bucket_fixed(const oa_ratelimit *rl, oa_rl_bucket *b, int is_client) {
-  int limited = rl->mode == OA_RL_FIXED && (is_client ? !rl->per_endpoint : rl->per_endpoint);
-  bucket_reset(b, limited, rl->requests / rl->window, rl->burst);
+  bucket_reset(b);
+  if (rl->mode != OA_RL_FIXED || !(is_client ? !rl->per_endpoint : rl->per_endpoint)) return;
+  if (rl->spread) {
+    b->rate = rl->requests / rl->window;
+    b->burst = b->tokens = rl->burst;
+  } else {
+    b->limit = rl->requests < 1 ? 1 : floor(rl->requests);
+  }
 }
 
 void oa_rl_init(oa_ratelimit *rl) {
@@ -29,13 +40,11 @@ void oa_rl_init(oa_ratelimit *rl) {
   rl->window = 60;
   rl->max_wait = 120;
   rl->per_endpoint = 1;
-  rl->requests = 0;
-  rl->burst = 1;
-  bucket_reset(&rl->client, 0, 0, 1);
+  bucket_reset(&rl->client);
 }
 
 void oa_rl_configure(oa_ratelimit *rl) {
-  if (rl->mode == OA_RL_FIXED && !(rl->burst >= 1)) rl->burst = rl->requests >= 1 ? rl->requests : 1;
+  rl->spread = rl->mode == OA_RL_FIXED && rl->burst >= 1;
   bucket_fixed(rl, &rl->client, 1);
 }
 
@@ -75,86 +84,192 @@ static oa_rl_bucket *endpoint_bucket(oa_ratelimit *rl, const char *endpoint) {
   return b;
 }
 
-static void count_request(const oa_ratelimit *rl, oa_rl_bucket *b, double now) {
-  if (b->win_start < 0) b->win_start = now;
-  if (now - b->win_start >= rl->window) {
-    /* a whole idle window or more since: the previous count no longer says anything */
-    b->prev_count = now - b->win_start >= 2 * rl->window ? 0 : b->win_count;
-    b->win_count = 0;
-    b->win_start = now;
+/* How long our windows last: the server's (learnt from reset headers, else the configured one)
+ * plus the margin by which the server's window opened after ours. */
+static double win_len(const oa_ratelimit *rl, const oa_rl_bucket *b) {
+  double w = b->period > 0 ? b->period : rl->window;
+  return w * 1.02 + 0.05;
+}
+
+/* --- booking ------------------------------------------------------------------------------- */
+
+/* Takes a token unless the wait for it would exceed `max`; returns that wait. */
+static double token_reserve(oa_rl_bucket *b, double now, double max) {
+  double tokens = b->tokens;
+  if (b->last > 0) {
+    tokens += (now - b->last) * b->rate;
+    if (tokens > b->burst) tokens = b->burst;
   }
-  b->win_count += 1;
+  tokens -= 1;
+  double wait = tokens >= 0 ? 0 : -tokens / b->rate;
+  if (wait > max) return wait;
+  b->tokens = tokens;
+  b->last = now;
+  return wait;
 }
 
-/* Requests per second seen recently. */
-static double observed_rate(const oa_ratelimit *rl, const oa_rl_bucket *b, double now) {
-  double elapsed = b->win_start < 0 ? 0 : now - b->win_start;
-  if (b->prev_count > 0) return (b->prev_count + b->win_count) / (rl->window + elapsed);
-  return b->win_count / (elapsed > 1.0 ? elapsed : 1.0);
+/* The wait of the next place; commits it when `commit`. */
+static double window_book(const oa_ratelimit *rl, oa_rl_bucket *b, double now, int commit) {
+  double L = win_len(rl, b), s = b->start, c = b->count;
+  int advance = 0;
+  if (s < 0 || now >= s + L) { /* the booking window is over: the next request opens one */
+    s = now;
+    c = 0;
+    advance = 1;
+  }
+  if (b->limit > 0 && c >= b->limit) { /* full: the place is in the next window */
+    s += L;
+    c = 0;
+    advance++;
+  }
+  if (commit) {
+    for (; advance > 0; advance--) {
+      b->wid++;
+      b->full <<= 1;
+    }
+    b->start = s;
+    b->count = c + 1;
+    if (b->limit > 0 && b->count >= b->limit) b->full |= 1;
+  }
+  return s > now ? s - now : 0;
 }
 
-static double bucket_reserve(const oa_ratelimit *rl, oa_rl_bucket *b, double now) {
-  if (rl->mode == OA_RL_ADAPTIVE) {
-    count_request(rl, b, now);
-    if (b->limited && now > b->adjusted) {
-      /* recover gradually: the rate doubles per quiet window, and the limit goes away once
-       * it is well above what triggered it */
-      b->rate *= pow(2.0, (now - b->adjusted) / rl->window);
-      b->adjusted = now;
-      if (b->rate >= 2 * b->ceiling) b->limited = 0;
+double oa_rl_reserve(oa_ratelimit *rl, const char *endpoint, double now, double max) {
+  if (rl->mode == OA_RL_OFF) return 0;
+  oa_rl_bucket *eb = (endpoint != NULL && *endpoint) ? endpoint_bucket(rl, endpoint) : NULL;
+  /* adaptive: the client's bucket is the one of requests without an endpoint */
+  oa_rl_bucket *cb = (eb == NULL || (rl->mode == OA_RL_FIXED && !rl->per_endpoint)) ? &rl->client : NULL;
+  if (rl->spread) { /* token buckets; only one of the two is limited */
+    oa_rl_bucket *b = eb && eb->rate > 0 ? eb : cb && cb->rate > 0 ? cb : NULL;
+    return b ? token_reserve(b, now, max) : 0;
+  }
+  double we = eb ? window_book(rl, eb, now, 0) : 0, wc = cb ? window_book(rl, cb, now, 0) : 0;
+  double wait = we > wc ? we : wc;
+  if (wait > max) return wait;
+  if (eb) window_book(rl, eb, now, 1);
+  if (cb) window_book(rl, cb, now, 1);
+  return wait;
+}
+
+/* --- learning (adaptive) ------------------------------------------------------------------- */
+
+/* The window an answer arriving now belongs to: the booking window once it has opened (an
+ * answer after it ended still belongs to it: nothing was sent since), else an earlier one. */
+static long answer_wid(const oa_ratelimit *rl, const oa_rl_bucket *b, double now) {
+  if (b->start < 0 || now >= b->start) return b->wid;
+  return b->wid - (long)ceil((b->start - now) / win_len(rl, b));
+}
+
+static int window_full(const oa_rl_bucket *b, long w) {
+  long d = b->wid - w;
+  return d >= 0 && d < 64 && ((b->full >> d) & 1ull);
+}
+
+/* Answers for window j begin: closes the books of the previous observed window. A window that
+ * filled up to the limit without a 429 lets the limit grow (after `probe_after` of them): by
+ * `step`, which doubles while the probes go through. */
+static void observe_window(oa_rl_bucket *b, long j) {
+  if (j <= b->obs_wid) return;
+  long w = b->obs_wid;
+  if (w >= 0 && b->limit > 0 && w > b->learnt_wid && !b->obs_429 && window_full(b, w)) {
+    if (b->base > 0 && w >= b->raise_wid) { /* the probe went through */
+      b->base = 0;
+      b->probe_after = 1;
+    }
+    b->clean += 1;
+    if (b->clean >= b->probe_after) {
+      b->base = b->limit;
+      b->limit += b->step;
+      b->step *= 2;
+      b->raise_wid = b->wid;
+      b->clean = 0;
     }
   }
-  if (!b->limited || !(b->rate > 0)) return 0;
-  if (b->last > 0) {
-    b->tokens += (now - b->last) * b->rate;
-    if (b->tokens > b->burst) b->tokens = b->burst;
-  }
-  b->last = now;
-  b->tokens -= 1;
-  return b->tokens >= 0 ? 0 : -b->tokens / b->rate;
+  b->obs_wid = j;
+  b->obs_ok = 0;
+  b->obs_429 = 0;
 }
 
-double oa_rl_reserve(oa_ratelimit *rl, const char *endpoint, double now) {
-  if (rl->mode == OA_RL_OFF) return 0;
-  double wait = 0;
-  if (endpoint != NULL && *endpoint) {
-    oa_rl_bucket *b = endpoint_bucket(rl, endpoint);
-    if (b) wait = bucket_reserve(rl, b, now);
-  }
-  double w = bucket_reserve(rl, &rl->client, now);
-  return w > wait ? w : wait;
-}
-
-void oa_rl_observe_429(oa_ratelimit *rl, const char *endpoint, double limit, double reset, double now) {
+void oa_rl_observe_ok(oa_ratelimit *rl, const char *endpoint, double now) {
   if (rl->mode != OA_RL_ADAPTIVE) return;
   oa_rl_bucket *b = (endpoint != NULL && *endpoint) ? endpoint_bucket(rl, endpoint) : &rl->client;
   if (b == NULL) return;
-  double floor = 1.0 / rl->window, target;
-  if (limit > 0 && reset > 0) {
-    /* a drained budget resets after about one window, so the longest reset seen estimates it */
-    if (reset > b->period) b->period = reset < rl->window ? reset : rl->window;
-    target = limit / b->period;
-    if (b->limited && b->rate < target) target = b->rate;
-  } else if (!b->limited) {
-    target = observed_rate(rl, b, now) * 0.5;
-  } else if (now - b->adjusted >= 1.0 / b->rate) {
-    /* one cut per token interval, so a burst of 429s from one wave does not collapse it */
-    target = b->rate * 0.5;
-  } else {
-    target = b->rate;
+  long j = answer_wid(rl, b, now);
+  observe_window(b, j);
+  if (j != b->obs_wid) return; /* a late answer of an older window */
+  b->obs_ok += 1;
+  /* answers of the window that taught the limit still arriving: it was at least that */
+  if (b->limit > 0 && j == b->learnt_wid && b->obs_ok > b->limit) b->limit = b->obs_ok;
+}
+
+/* Closes window j, the one the 429 arrived in, until the server's reopens: `reset` seconds from
+ * now when known, else at the end of our window, or a whole window from now when `realign` (the
+ * server's window is not ours: it began at the latest now). Once per window: the other 429s of
+ * the same wave change nothing. Places booked ahead stay unless the server's window ends after
+ * they open. Keeps the ids. */
+static double hold(const oa_ratelimit *rl, oa_rl_bucket *b, long j, double reset, double now, int realign) {
+  double L = win_len(rl, b), reopen;
+  if (j <= b->held_wid) return b->start > now ? b->start - now : 0;
+  b->held_wid = j;
+  int ahead = b->start > now; /* the booking window lies in the future: the current one is full */
+  int ended = b->start < 0 || now >= b->start + L;
+  if (reset > 0) reopen = now + reset + 0.05;
+  else if (realign || ended) reopen = now + L;
+  else reopen = ahead ? b->start : b->start + L;
+  if (ahead && reopen <= b->start) return b->start - now;
+  b->start = reopen - L;
+  b->count = CLOSED;
+  return reopen - now;
+}
+
+double oa_rl_observe_429(oa_ratelimit *rl, const char *endpoint, double limit, double reset, double now) {
+  int named = endpoint != NULL && *endpoint;
+  if (rl->mode == OA_RL_OFF || rl->spread) return -1;
+  if (rl->mode == OA_RL_FIXED) {
+    oa_rl_bucket *b = rl->per_endpoint ? (named ? endpoint_bucket(rl, endpoint) : NULL) : &rl->client;
+    if (b == NULL || !(b->limit > 0)) return -1;
+    return hold(rl, b, answer_wid(rl, b, now), reset, now, 1);
   }
-  if (!b->limited) {
-    double obs = observed_rate(rl, b, now);
-    b->ceiling = obs > target ? obs : target;
+  oa_rl_bucket *b = named ? endpoint_bucket(rl, endpoint) : &rl->client;
+  if (b == NULL) return -1;
+  /* a drained budget resets after about one window, so the longest reset seen estimates it */
+  if (reset > 0 && limit > 0 && reset > b->period) b->period = reset < rl->window ? reset : rl->window;
+  long j = answer_wid(rl, b, now);
+  if (j < b->obs_wid && b->limit > 0) /* a late 429 of an older window: the budget has moved on */
+    return b->start > now ? b->start - now : 0;
+  observe_window(b, j);
+  double seen = b->obs_ok >= 1 ? b->obs_ok : 1;
+  if (j == b->obs_wid) b->obs_429 = 1;
+  int realign = 0;
+  if (limit > 0) { /* the server says */
+    b->limit = floor(limit);
+    b->base = 0;
+    b->step = 1;
+    b->clean = 0;
+    b->learnt_wid = j;
+  } else if (!(b->limit > 0)) { /* the first 429: the window's limit is what got through */
+    b->limit = seen;
+    b->learnt_wid = j;
+  } else if (j == b->learnt_wid) {
+    /* another 429 of the window that taught the limit */
+  } else if (b->base > 0 && j >= b->raise_wid) { /* the probe failed: back, and probe less often */
+    b->limit = seen > b->base ? seen : b->base;
+    b->base = 0;
+    b->step = 1;
+    b->clean = 0;
+    b->probe_after = b->probe_after < 64 ? b->probe_after * 2 : 64;
+    b->learnt_wid = j;
+  } else { /* refused inside the budget: the limit went down, or the server's window is not ours */
+    double half = floor(b->limit / 2);
+    b->limit = seen > half ? seen : half;
+    if (b->limit < 1) b->limit = 1;
+    b->base = 0;
+    b->step = 1;
+    b->clean = 0;
+    b->learnt_wid = j;
+    realign = 1;
   }
-  b->limited = 1;
-  b->rate = target > floor ? target : floor;
-  b->burst = 1;
-  b->last = now;
-  b->adjusted = now;
-  /* closed until the server's window resets (or for one token interval) */
-  double closed = reset > 0 && reset <= rl->window ? -reset * b->rate : 0;
-  if (b->tokens > closed) b->tokens = closed;
+  return hold(rl, b, j, reset, now, realign);
 }
 
 double oa_rl_429_delay(const oa_ratelimit *rl, int n, double r) {

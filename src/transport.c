@@ -209,37 +209,48 @@ static void end_attempt(oa_pool *p, oa_xfer *x) {
   x->attempts++;
 }
 
-/* After an attempt: DONE, or PENDING again with a due time for the retry. */
+/* After an attempt: DONE, or PENDING again with a due time for the retry. Every wait of a call,
+ * backoff here and the rate budget's before an attempt, counts in `waited`, which never passes
+ * max_wait: a wait that would is not begun, the call ends with its last answer. */
 static void decide(oa_pool *p, oa_xfer *x, double now) {
   int retryable;
-  double delay = -1, reset = -1;
+  double delay = -1, held = -1;
   if (x->code != CURLE_OK) {
     retryable = oa_retry_curl_retryable(x->code);
   } else {
     retryable = oa_retry_status_retryable(x->status, oa_xfer_header(x, "x-should-retry"));
-    if (retryable)
+    if (retryable || x->status == 429)
       delay = oa_retry_after(oa_xfer_header(x, "retry-after-ms"), oa_xfer_header(x, "retry-after"));
     if (x->status == 429) {
+      /* the budget learns when the server's window reopens from its reset header, else from
+       * Retry-After */
       const char *limit = oa_xfer_header(x, "x-ratelimit-limit-requests");
-      reset = oa_parse_duration(oa_xfer_header(x, "x-ratelimit-reset-requests"));
-      oa_rl_observe_429(&p->rl, x->endpoint, limit ? strtod(limit, NULL) : 0, reset, now);
+      double reset = oa_parse_duration(oa_xfer_header(x, "x-ratelimit-reset-requests"));
+      if (!(reset > 0)) reset = delay;
+      held = oa_rl_observe_429(&p->rl, x->endpoint, limit ? strtod(limit, NULL) : 0, reset, now);
+    } else {
+      oa_rl_observe_ok(&p->rl, x->endpoint, now);
     }
+    if (!retryable) delay = -1;
   }
   int retries_so_far = x->attempts - 1;
   if (!retryable || retries_so_far >= x->max_retries) {
     x->state = OA_X_DONE;
     return;
   }
-  if (delay < 0) {
+  if (held >= 0) {
+    /* a window of the budget holds the endpoint until the server's reopens: the retry books its
+     * place there (and waits for it) like any request */
+    delay = 0;
+  } else if (delay < 0) {
     double r = oa_random01(&p->rng);
     if (x->code == CURLE_OK && x->status == 429 && p->rl.mode != OA_RL_OFF)
-      /* no Retry-After: until the budget resets when the server says, else toward the window;
-       * jitter upwards so a wave of 429s does not return at one instant */
-      delay = reset > 0 && reset <= 60 ? reset * (1.0 + 0.1 * r) : oa_rl_429_delay(&p->rl, retries_so_far, r);
+      /* no Retry-After and no window holds it: toward the window */
+      delay = oa_rl_429_delay(&p->rl, retries_so_far, r);
     else
       delay = oa_retry_backoff(retries_so_far, r);
   }
-  if (x->retry_waited + delay > p->rl.max_wait) { /* the wait budget per call is spent */
+  if (x->waited + delay > p->rl.max_wait) { /* the wait budget per call is spent */
     x->state = OA_X_DONE;
     return;
   }
@@ -248,6 +259,26 @@ static void decide(oa_pool *p, oa_xfer *x, double now) {
   x->due = now + delay;
   x->reserved = 0;
   x->state = OA_X_PENDING;
+}
+
+/* The rate budget would make the call wait past max_wait: it ends now. With an answer already
+ * (the 429 that made it wait, typically) that answer is the outcome; before any attempt, a 429
+ * made here, so the caller sees the same rate_limit error. */
+static void fail_by_budget(oa_pool *p, oa_xfer *x, double wait) {
+  if (x->attempts == 0) {
+    char body[320];
+    int n = snprintf(body, sizeof body,
+                     "{\"error\":{\"message\":\"Client rate budget: the request would wait %.1f s for "
+                     "its window, past max_wait (%.1f s, %.1f s waited).\",\"type\":\"requests\","
+                     "\"param\":null,\"code\":\"rate_limit_exceeded\"}}",
+                     x->waited + wait, p->rl.max_wait, x->waited);
+    oa_buf_clear(&x->body_buf);
+    oa_buf_clear(&x->hdr_buf);
+    if (n > 0 && (size_t)n < sizeof body) oa_buf_append(&x->body_buf, body, (size_t)n);
+    x->code = CURLE_OK;
+    x->status = 429;
+  }
+  x->state = OA_X_DONE;
 }
 
 static void fail_to_start(oa_xfer *x) {
@@ -307,7 +338,15 @@ void oa_transport_run(oa_pool *p, oa_xfer *xs, int n, int concurrency) {
         continue;
       }
       if (!x->reserved) {
-        double w = oa_rl_reserve(&p->rl, x->endpoint, now);
+        double room = p->rl.max_wait - x->waited;
+        double w = oa_rl_reserve(&p->rl, x->endpoint, now, room);
+        if (w > room) { /* not booked: the call may not wait that long */
+          if (was_delayed) delayed--;
+          if (i >= fresh) fresh = i + 1;
+          fail_by_budget(p, x, w);
+          remaining--;
+          continue;
+        }
         x->reserved = 1;
         if (w > 0) {
           x->due = now + w;

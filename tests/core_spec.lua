@@ -499,7 +499,33 @@ describe("openai_admin.core", function()
   end)
 
   describe("rate budget", function()
-    it("spreads a fixed budget (requests per window, burst)", function()
+    -- how many of the results did not wait, and how many waited at least `atleast` seconds
+    local function waits(out, atleast)
+      local now_n, later = 0, 0
+      for _, r in ipairs(out) do
+        if r.waited == 0 then now_n = now_n + 1 elseif r.waited >= atleast then later = later + 1 end
+      end
+      return now_n, later
+    end
+
+    it("fixed windows: { requests, window } sends `requests` at once, the rest when the window ends", function()
+      local c = client{ rate_limit = { requests = 3, window = 0.4 } }
+      local reqs = {}
+      for i = 1, 7 do reqs[i] = { method = "GET", path = "/echo", endpoint = "spec.window" } end
+      local out = c:request_many(reqs)
+      for _, r in ipairs(out) do assert.equal(200, r.status) end
+      -- 3 in the first window, 3 held until it ended (window + margin), 1 until the one after
+      local first, later = waits(out, 0.4)
+      assert.equal(3, first)
+      assert.equal(4, later)
+      local third = 0
+      for _, r in ipairs(out) do if r.waited >= 0.8 then third = third + 1 end end
+      assert.equal(1, third)
+      -- another endpoint has its own window
+      assert.equal(0, c:request{ method = "GET", path = "/echo", endpoint = "spec.window2" }.waited)
+    end)
+
+    it("spreads a token bucket when burst is given (requests per window, burst)", function()
       local c = client{ rate_limit = { requests = 10, window = 1, burst = 2 } }
       local reqs = {}
       for i = 1, 7 do reqs[i] = { method = "GET", path = "/echo", endpoint = "spec.fixed" } end
@@ -517,15 +543,43 @@ describe("openai_admin.core", function()
       assert.equal(0, c:request{ method = "GET", path = "/echo", endpoint = "spec.other" }.waited)
     end)
 
-    it("adapts after a 429 on an endpoint, and only there", function()
-      local c = client{ rate_limit = { window = 2 } }
-      for _ = 1, 5 do c:request{ method = "GET", path = "/echo", endpoint = "spec.adaptive" } end
-      local res = c:request{ method = "GET", path = "/status/429?key=ad1&count=1&retry_after_ms=10",
-        endpoint = "spec.adaptive" }
+    it("adaptive: learns a window's limit from the answers before a 429, on that endpoint only", function()
+      local c = client{ rate_limit = { window = 0.5 } }
+      for _ = 1, 5 do
+        assert.equal(0, c:request{ method = "GET", path = "/echo", endpoint = "spec.adaptive" }.waited)
+      end
+      -- a bare 429 (no Retry-After, no x-ratelimit-*): 5 got through in this window, so the
+      -- limit is 5 and the retry waits for the next window
+      local res = c:request{ method = "GET", path = "/status/429?key=ad1&count=1", endpoint = "spec.adaptive" }
       assert.equal(200, res.status)
-      local slowed = c:request{ method = "GET", path = "/echo", endpoint = "spec.adaptive" }
-      assert.is_true(slowed.waited > 0)
-      assert.equal(0, c:request{ method = "GET", path = "/echo", endpoint = "spec.elsewhere" }.waited)
+      assert.equal(2, res.attempts)
+      assert.is_true(res.waited > 0, "waited " .. res.waited)
+      -- from now on 5 per window: the retry took one place, 4 more go at once, 4 wait
+      local reqs = {}
+      for i = 1, 8 do reqs[i] = { method = "GET", path = "/echo", endpoint = "spec.adaptive" } end
+      local first, later = waits(c:request_many(reqs), 0.05)
+      assert.equal(4, first)
+      assert.equal(4, later)
+      -- elsewhere nothing is limited
+      for i = 1, 10 do reqs[i] = { method = "GET", path = "/echo", endpoint = "spec.elsewhere" } end
+      first = waits(c:request_many(reqs), 0)
+      assert.equal(10, first)
+    end)
+
+    it("adaptive: recovers, the learnt limit grows after windows that filled without a 429", function()
+      local c = client{ rate_limit = { window = 0.3 } }
+      for _ = 1, 2 do c:request{ method = "GET", path = "/echo", endpoint = "spec.recover" } end
+      local res = c:request{ method = "GET", path = "/status/429?key=rec1&count=1", endpoint = "spec.recover" }
+      assert.equal(200, res.status) -- learnt: 2 per window
+      -- sequential requests: count how many go in each window (a request that waited opens one)
+      local sizes, n = {}, 1 -- the retry above opened the current window
+      for _ = 1, 24 do
+        local r = c:request{ method = "GET", path = "/echo", endpoint = "spec.recover" }
+        assert.equal(200, r.status)
+        if r.waited > 0 then sizes[#sizes + 1] = n; n = 1 else n = n + 1 end
+      end
+      assert.equal(2, sizes[1])
+      assert.is_true(#sizes >= 3 and sizes[2] > 2 and sizes[3] > sizes[2], "windows " .. table.concat(sizes, ","))
     end)
 
     it("learns from x-ratelimit-limit-requests / x-ratelimit-reset-requests on a 429", function()
@@ -536,26 +590,53 @@ describe("openai_admin.core", function()
       assert.equal(200, res.status)
       assert.equal(2, res.attempts)
       assert.is_true(res.waited >= 0.8 and res.waited < 1.3, "waited " .. res.waited)
-      -- 4 requests per 0.8 s from now on: a batch of 5 is spread over about 1 s
+      -- 4 per window of about 0.8 s (the reset) from now on: the retry took one place
       local reqs = {}
       for i = 1, 5 do reqs[i] = { method = "GET", path = "/echo", endpoint = "spec.learn" } end
-      local maxw = 0
-      for _, r in ipairs(c:request_many(reqs)) do maxw = math.max(maxw, r.waited) end
-      assert.is_true(maxw >= 0.7 and maxw < 1.6, "max waited " .. maxw)
+      local first, later = waits(c:request_many(reqs), 0.5)
+      assert.equal(3, first)
+      assert.equal(2, later)
       assert.is_true(now() - t0 < 4)
     end)
 
-    it("waits toward the window on a 429 without Retry-After, capped by max_wait", function()
+    it("holds an endpoint after a bare 429 until its window reopens, within max_wait", function()
       local c = client{ rate_limit = { window = 0.8 } }
       local res = c:request{ method = "GET", path = "/status/429?key=w1&count=1", endpoint = "spec.w1" }
       assert.equal(200, res.status)
       assert.equal(2, res.attempts)
-      assert.is_true(res.waited >= 0.8 / 4 * 0.75 - 1e-9, "waited " .. res.waited)
+      assert.is_true(res.waited >= 0.8, "waited " .. res.waited)
+      -- the window (10 s) would reopen after max_wait: no wait begins, the 429 is the answer
       local capped = client{ rate_limit = { window = 10, max_wait = 0.5 } }
       res = capped:request{ method = "GET", path = "/status/429?key=w2&count=5", endpoint = "spec.w2" }
       assert.equal(429, res.status)
       assert.equal(1, res.attempts)
       assert.equal(0, res.waited)
+    end)
+
+    it("max_wait caps the budget's own waits too: a call that would wait longer ends at once", function()
+      local c = client{ rate_limit = { requests = 2, window = 5, max_wait = 1 } }
+      local reqs = {}
+      for i = 1, 4 do reqs[i] = { method = "GET", path = "/echo", endpoint = "spec.cap" } end
+      local t0 = now()
+      local out = c:request_many(reqs)
+      assert.is_true(now() - t0 < 1, "took " .. (now() - t0))
+      assert.equal(200, out[1].status)
+      assert.equal(200, out[2].status)
+      for i = 3, 4 do
+        -- before any attempt: a 429 made by the budget (the caller sees a rate_limit error)
+        assert.equal(429, out[i].status)
+        assert.equal(0, out[i].attempts)
+        assert.equal(0, out[i].waited)
+        assert.is_nil(out[i].request_id)
+        assert.matches("max_wait", body(out[i]).error.message, 1, true)
+        assert.equal("rate_limit_exceeded", body(out[i]).error.code)
+      end
+      -- retries and budget waits together never pass max_wait
+      local a = client{ rate_limit = { window = 0.3, max_wait = 1 }, max_retries = 50 }
+      local res = a:request{ method = "GET", path = "/status/429?key=cap2&count=100", endpoint = "spec.cap2" }
+      assert.equal(429, res.status)
+      assert.is_true(res.attempts >= 2, "attempts " .. res.attempts)
+      assert.is_true(res.waited > 0 and res.waited <= 1, "waited " .. res.waited)
     end)
 
     it("plain SDK backoff when rate_limit = false", function()

@@ -1,6 +1,7 @@
 -- Riding out the Admin API's rate limits through the whole client (openai_admin.new{ rate_limit }),
--- against the fake: 429 replies without Retry-After are retried toward the configured window, the
--- wait is capped by max_wait, and the final error says how many attempts and how long was waited.
+-- against the fake: fixed windows as the server counts them, 429 replies without Retry-After held
+-- until the window reopens, every wait capped by max_wait, and the final error says how many
+-- attempts and how long was waited.
 -- Small windows keep it quick; timing targets live in `make bench`, not here.
 local fake = require "helpers.fake"
 local oa = require "openai_admin"
@@ -61,9 +62,8 @@ describe("rate limits", function()
     assert.equal(429, err.status)
     -- it stopped because the wait budget was spent, long before max_retries
     assert.is_true(err.attempts >= 2 and err.attempts < 51, "attempts " .. tostring(err.attempts))
-    -- backoff sleeps stop at max_wait; the rate budget's own spacing (at most one window of 0.4 s
-    -- here) may come on top of it
-    assert.is_true(err.waited > 0 and err.waited <= 0.6 + 0.4 + 1e-6, "waited " .. tostring(err.waited))
+    -- max_wait caps every wait of the call, the budget's holds before each attempt included
+    assert.is_true(err.waited > 0 and err.waited <= 0.6 + 1e-9, "waited " .. tostring(err.waited))
     assert.equal(err.attempts, #statuses(f, "/v1/organization/projects/"))
     local line = tostring(err)
     assert.matches(err.attempts .. " attempts", line, 1, true)
@@ -103,6 +103,36 @@ describe("rate limits", function()
     local got = statuses(f, "/v1/organization/")
     assert.equal(12, count(got, 200))
     assert.equal(#got, 12 + count(got, 429)) -- nothing but successes and ridden-out 429s
+  end)
+
+  it("a fixed-window budget matching the server's limit fills each window and is never refused", function()
+    f:rate_limit { path = "/v1/organization/projects/", requests = 3, window = 1 }
+    local client <close> = oa.new { base_url = f.base_url, admin_key = f.admin_key, max_retries = 0,
+      rate_limit = { requests = 3, window = 1 } }
+    local projects = client.admin.organization.projects
+    local ids = { pid, pid2, pid, pid2, pid, pid2, pid, pid2 }
+    local results, errs, nfailed = client:map(ids, function(id) return projects:retrieve(id).id end,
+      { concurrency = 8 })
+    assert.equal(0, nfailed, tostring(errs[next(errs) or 1]))
+    for i, id in ipairs(ids) do assert.equal(id, results[i]) end
+    local got = statuses(f, "/v1/organization/projects/")
+    assert.equal(8, #got)
+    assert.equal(0, count(got, 429))
+  end)
+
+  it("a call the budget would hold past max_wait fails at once with a rate_limit error", function()
+    local client <close> = oa.new { base_url = f.base_url, admin_key = f.admin_key,
+      rate_limit = { requests = 1, window = 30, max_wait = 1 } }
+    local projects = client.admin.organization.projects
+    assert.equal(pid, projects:retrieve(pid).id)
+    local ok, err = pcall(projects.retrieve, projects, pid2)
+    assert.is_false(ok)
+    assert.is_true(oa.errors.is(err, "rate_limit"), tostring(err))
+    assert.equal(429, err.status)
+    assert.equal(0, err.attempts)
+    assert.equal(0, err.waited)
+    assert.matches("max_wait", err.message, 1, true)
+    assert.equal(1, #statuses(f, "/v1/organization/projects/")) -- the second was never sent
   end)
 
   it("a client budget matching the server's limit sends no request that is refused", function()
