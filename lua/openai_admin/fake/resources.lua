@@ -413,53 +413,6 @@ local function get_assignment(c, tbl, key, roles, role_id, principal_id, princip
   return c.st:role_assignment_item(roles:get(role_id), principal_id, principal_type)
 end
 
--- org user roles
-H[A .. "users.roles.create"] = function(c)
-  local u = user(c)
-  local r = org_role(c, c.b.role_id)
-  assign(c, c.st.user_roles, u.id, r, "user " .. u.id)
-  c.audit("role.assignment.created", { id = r.id, data = { principal_id = u.id, principal_type = "user" } })
-  return { object = "user.role", user = c.st:render_user(u), role = S.role_obj(r) }
-end
-H[A .. "users.roles.retrieve"] = function(c)
-  local u = user(c)
-  return get_assignment(c, c.st.user_roles, u.id, c.st.roles, c.p.role_id, u.id, "user")
-end
-H[A .. "users.roles.list"] = function(c)
-  local u = user(c)
-  return list_assignments(c, c.st.user_roles, u.id, c.st.roles, u.id, "user")
-end
-H[A .. "users.roles.delete"] = function(c)
-  local u = user(c)
-  unassign(c.st.user_roles, u.id, c.p.role_id)
-  c.audit("role.assignment.deleted", { id = c.p.role_id, data = { principal_id = u.id, principal_type = "user" } })
-  return { object = "user.role.deleted", deleted = true }
-end
-
--- org group roles
-H[A .. "groups.roles.create"] = function(c)
-  local g = group(c)
-  local r = org_role(c, c.b.role_id)
-  assign(c, c.st.group_roles, g.id, r, "group " .. g.id)
-  c.audit("role.assignment.created", { id = r.id, data = { principal_id = g.id, principal_type = "group" } })
-  return { object = "group.role", group = S.group_brief(g), role = S.role_obj(r) }
-end
-H[A .. "groups.roles.retrieve"] = function(c)
-  local g = group(c)
-  return get_assignment(c, c.st.group_roles, g.id, c.st.roles, c.p.role_id, g.id, "group")
-end
-H[A .. "groups.roles.list"] = function(c)
-  local g = group(c)
-  return list_assignments(c, c.st.group_roles, g.id, c.st.roles, g.id, "group")
-end
-H[A .. "groups.roles.delete"] = function(c)
-  local g = group(c)
-  unassign(c.st.group_roles, g.id, c.p.role_id)
-  c.audit("role.assignment.deleted", { id = c.p.role_id, data = { principal_id = g.id, principal_type = "group" } })
-  return { object = "group.role.deleted", deleted = true }
-end
-
--- project user roles
 local function project_member(c, p, uid)
   local m = c.st:pdata(p.id).users:get(uid)
   if not m then
@@ -468,65 +421,63 @@ local function project_member(c, p, uid)
   return m
 end
 
-H[A .. "projects.users.roles.create"] = function(c)
-  local p = active_project(c)
-  local u = user(c)
-  project_member(c, p, u.id)
-  local pd = c.st:pdata(p.id)
-  local r = project_role(c, p.id, c.b.role_id)
-  assign(c, pd.user_roles, u.id, r, "user " .. u.id)
-  c.audit("role.assignment.created", { id = r.id, data = { principal_id = u.id, principal_type = "user" } }, p)
-  return { object = "user.role", user = c.st:render_user(u), role = S.role_obj(r) }
-end
-H[A .. "projects.users.roles.retrieve"] = function(c)
-  local p = project(c)
-  local pd = c.st:pdata(p.id)
-  return get_assignment(c, pd.user_roles, c.p.user_id, pd.roles, c.p.role_id, c.p.user_id, "user")
-end
-H[A .. "projects.users.roles.list"] = function(c)
-  local p = project(c)
-  user(c)
-  local pd = c.st:pdata(p.id)
-  return list_assignments(c, pd.user_roles, c.p.user_id, pd.roles, c.p.user_id, "user")
-end
-H[A .. "projects.users.roles.delete"] = function(c)
-  local p = project(c)
-  local pd = c.st:pdata(p.id)
-  unassign(pd.user_roles, c.p.user_id, c.p.role_id)
-  c.audit("role.assignment.deleted", { id = c.p.role_id,
-    data = { principal_id = c.p.user_id, principal_type = "user" } }, p)
-  return { object = "user.role.deleted", deleted = true }
+-- Role assignments: the same four handlers for users and groups, at organization and project
+-- level. The principal says how to find and show the user or group; the scope says where the
+-- assignments and the roles live.
+local PRINCIPALS = {
+  user = { find = user, table = "user_roles", key = "user",
+    render = function(c, u) return c.st:render_user(u) end },
+  group = { find = group, table = "group_roles", key = "group",
+    render = function(_, g) return S.group_brief(g) end },
+}
+
+local function org_scope(c)
+  return { assignments = c.st, roles = c.st.roles, role = function(rid) return org_role(c, rid) end }
 end
 
--- project group roles
-H[A .. "projects.groups.roles.create"] = function(c)
-  local p = active_project(c)
-  local g = group(c)
+local function project_scope(c, writing)
+  local p = writing and active_project(c) or project(c)
   local pd = c.st:pdata(p.id)
-  local r = project_role(c, p.id, c.b.role_id)
-  assign(c, pd.group_roles, g.id, r, "group " .. g.id)
-  c.audit("role.assignment.created", { id = r.id, data = { principal_id = g.id, principal_type = "group" } }, p)
-  return { object = "group.role", group = S.group_brief(g), role = S.role_obj(r) }
+  return { project = p, assignments = pd, roles = pd.roles, role = function(rid) return project_role(c, p.id, rid) end }
 end
-H[A .. "projects.groups.roles.retrieve"] = function(c)
-  local p = project(c)
-  local pd = c.st:pdata(p.id)
-  return get_assignment(c, pd.group_roles, c.p.group_id, pd.roles, c.p.role_id, c.p.group_id, "group")
+
+local function role_assignment_handlers(prefix, kind, scope_of)
+  local principal = PRINCIPALS[kind]
+  local function event(c, sc, typ, role_id, who)
+    c.audit(typ, { id = role_id, data = { principal_id = who.id, principal_type = kind } }, sc.project)
+  end
+  H[A .. prefix .. ".create"] = function(c)
+    local sc = scope_of(c, true)
+    local who = principal.find(c)
+    -- a project role goes only to a member of the project
+    if sc.project and kind == "user" then project_member(c, sc.project, who.id) end
+    local r = sc.role(c.b.role_id)
+    assign(c, sc.assignments[principal.table], who.id, r, kind .. " " .. who.id)
+    event(c, sc, "role.assignment.created", r.id, who)
+    return { object = kind .. ".role", [principal.key] = principal.render(c, who), role = S.role_obj(r) }
+  end
+  H[A .. prefix .. ".retrieve"] = function(c)
+    local sc = scope_of(c)
+    local who = principal.find(c)
+    return get_assignment(c, sc.assignments[principal.table], who.id, sc.roles, c.p.role_id, who.id, kind)
+  end
+  H[A .. prefix .. ".list"] = function(c)
+    local sc = scope_of(c)
+    local who = principal.find(c)
+    return list_assignments(c, sc.assignments[principal.table], who.id, sc.roles, who.id, kind)
+  end
+  H[A .. prefix .. ".delete"] = function(c)
+    local sc = scope_of(c)
+    local id = c.p[kind .. "_id"]
+    unassign(sc.assignments[principal.table], id, c.p.role_id)
+    event(c, sc, "role.assignment.deleted", c.p.role_id, { id = id })
+    return { object = kind .. ".role.deleted", deleted = true }
+  end
 end
-H[A .. "projects.groups.roles.list"] = function(c)
-  local p = project(c)
-  group(c)
-  local pd = c.st:pdata(p.id)
-  return list_assignments(c, pd.group_roles, c.p.group_id, pd.roles, c.p.group_id, "group")
-end
-H[A .. "projects.groups.roles.delete"] = function(c)
-  local p = project(c)
-  local pd = c.st:pdata(p.id)
-  unassign(pd.group_roles, c.p.group_id, c.p.role_id)
-  c.audit("role.assignment.deleted", { id = c.p.role_id,
-    data = { principal_id = c.p.group_id, principal_type = "group" } }, p)
-  return { object = "group.role.deleted", deleted = true }
-end
+role_assignment_handlers("users.roles", "user", org_scope)
+role_assignment_handlers("groups.roles", "group", org_scope)
+role_assignment_handlers("projects.users.roles", "user", project_scope)
+role_assignment_handlers("projects.groups.roles", "group", project_scope)
 
 -- roles (org and project) ---------------------------------------------------------------------
 
