@@ -1,6 +1,5 @@
 -- Argument checks and wire encoding (lua/openai_admin/params.lua). Pure Lua, no server.
 local params = require "openai_admin.params"
-local errors = require "openai_admin.errors"
 local json = require "openai_admin.json"
 local tree = require "openai_admin.tree"
 local api = require "openai_admin.api"
@@ -10,18 +9,7 @@ local function prep(sdk_path, ...)
   return params.compile(row).prepare(...)
 end
 
--- Calls fn, expects an invalid_argument error whose text contains every fragment (plain).
-local function fails(fn, ...)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error")
-  assert.is_true(errors.is(err, "invalid_argument"), "not an invalid_argument error: " .. tostring(err))
-  local s = tostring(err)
-  for i = 1, select("#", ...) do
-    local frag = select(i, ...)
-    assert.is_truthy(s:find(frag, 1, true), "'" .. frag .. "' not in: " .. s)
-  end
-  return err
-end
+local fails = require("helpers.expect").invalid_argument
 
 local function bad(sdk_path, ...)
   local args = table.pack(...)

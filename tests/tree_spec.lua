@@ -6,23 +6,12 @@ local tree = require "openai_admin.tree"
 local api = require "openai_admin.api"
 
 local oa = mock.load()
-local errors = oa.errors
 
 local function new_client()
   return oa.new { admin_key = "sk-admin-tree-test-000000000000", base_url = "http://mock.invalid/v1" }
 end
 
-local function fails(fn, ...)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "expected an error")
-  assert.is_true(errors.is(err, "invalid_argument"), "not an invalid_argument error: " .. tostring(err))
-  local s = tostring(err)
-  for i = 1, select("#", ...) do
-    local frag = select(i, ...)
-    assert.is_truthy(s:find(frag, 1, true), "'" .. frag .. "' not in: " .. s)
-  end
-  return err
-end
+local fails = require("helpers.expect").invalid_argument
 
 describe("the tree", function()
   it("reaches every row of api.lua at its sdk_path, as a function", function()
