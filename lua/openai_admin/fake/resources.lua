@@ -18,11 +18,18 @@ local function given(v) return v ~= nil and v ~= null end
 
 -- lookups -----------------------------------------------------------------------------------
 
-local function project(c, pid)
-  local p = c.st.projects:get(pid or c.p.project_id)
-  if not p then not_found("project", pid or c.p.project_id, "project_id") end
-  return p
+-- A finder for one collection: finder(c[, id]) returns the object whose id is given (default:
+-- the path parameter `param`), or answers the API's 404 naming that parameter.
+local function lookup(collection, what, param)
+  return function(c, id)
+    id = id or c.p[param]
+    local x = c.st[collection]:get(id)
+    if not x then not_found(what, id, param) end
+    return x
+  end
 end
+
+local project = lookup("projects", "project", "project_id")
 
 local function active_project(c, pid)
   local p = project(c, pid)
@@ -33,17 +40,8 @@ local function active_project(c, pid)
   return p
 end
 
-local function user(c, uid)
-  local u = c.st.users:get(uid or c.p.user_id)
-  if not u then not_found("user", uid or c.p.user_id, "user_id") end
-  return u
-end
-
-local function group(c, gid)
-  local g = c.st.groups:get(gid or c.p.group_id)
-  if not g then not_found("group", gid or c.p.group_id, "group_id") end
-  return g
-end
+local user = lookup("users", "user", "user_id")
+local group = lookup("groups", "group", "group_id")
 
 local function org_role(c, rid)
   local r = c.st.roles:get(rid)
@@ -92,11 +90,7 @@ H[A .. "audit_logs.list"] = function(c) return c.st.audit:list(c.row, c.q) end
 
 -- certificates ----------------------------------------------------------------------------------
 
-local function cert(c, id)
-  local x = c.st.certs:get(id or c.p.certificate_id)
-  if not x then not_found("certificate", id or c.p.certificate_id, "certificate_id") end
-  return x
-end
+local cert = lookup("certs", "certificate", "certificate_id")
 
 H[A .. "certificates.create"] = function(c)
   local pem = c.b.certificate
@@ -210,11 +204,7 @@ end
 
 -- external keys -----------------------------------------------------------------------------
 
-local function ext_key(c, id)
-  local k = c.st.ext_keys:get(id or c.p.external_key_id)
-  if not k then not_found("external key", id or c.p.external_key_id, "external_key_id") end
-  return k
-end
+local ext_key = lookup("ext_keys", "external key", "external_key_id")
 
 H[A .. "external_keys.create"] = function(c)
   local k = {
@@ -251,11 +241,7 @@ end
 
 -- external storage --------------------------------------------------------------------------
 
-local function ext_storage(c)
-  local x = c.st.ext_storage:get(c.p.external_storage_id)
-  if not x then not_found("external storage configuration", c.p.external_storage_id, "external_storage_id") end
-  return x
-end
+local ext_storage = lookup("ext_storage", "external storage configuration", "external_storage_id")
 
 H[A .. "external_storage.create"] = function(c)
   local p = active_project(c, c.b.project_id)
@@ -556,11 +542,7 @@ end
 
 -- invites -------------------------------------------------------------------------------------
 
-local function invite(c)
-  local x = c.st.invites:get(c.p.invite_id)
-  if not x then not_found("invite", c.p.invite_id, "invite_id") end
-  return x
-end
+local invite = lookup("invites", "invite", "invite_id")
 
 H[A .. "invites.create"] = function(c)
   local email = c.b.email
