@@ -36,7 +36,7 @@ local M = {
 
 local type, pairs, setmetatable, getmetatable, error, pcall = type, pairs, setmetatable, getmetatable, error, pcall
 local json_encode, json_decode = json.encode, json.decode
-local send = batch.send
+local send = require("openai_admin.request.send").send
 local DEFAULT_BASE_URL = "https://api.openai.com/v1"
 local USER_AGENT = "openai-admin-lua/" .. M.version
 
@@ -115,7 +115,7 @@ local function fetch(client, c, path, body, opts)
     req.timeout, req.connect_timeout, req.max_retries, req.headers =
       opts.timeout, opts.connect_timeout, opts.max_retries, opts.headers
   end
-  local res, err = send(cc, req) -- cc:request, or the enclosing batch (batch.lua)
+  local res, err = send(cc, req, rawget(client, "_log")) -- request/send.lua: blocks, or yields to its owner
   if not res then
     error(errors.from_transport(err or {}, method, path, c.sdk_path), 0)
   end
