@@ -643,7 +643,7 @@ describe("openai_admin.core", function()
       assert.matches("retry after", err.message, 1, true)
       -- retries and budget waits together never pass max_wait
       local a = client{ rate_limit = { window = 0.3, max_wait = 1 }, max_retries = 50 }
-      local res = a:request{ method = "GET", path = "/status/429?key=cap2&count=100", endpoint = "spec.cap2" }
+      res = a:request{ method = "GET", path = "/status/429?key=cap2&count=100", endpoint = "spec.cap2" }
       assert.equal(429, res.status)
       assert.is_true(res.attempts >= 2, "attempts " .. res.attempts)
       assert.is_true(res.waited > 0 and res.waited <= 1, "waited " .. res.waited)
