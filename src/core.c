@@ -1,11 +1,10 @@
-/* luaopen_openai_admin_core: the module table (client, pager, JSON functions). */
+/* luaopen_openai_admin_core: the module table (client, JSON functions). */
 #include <curl/curl.h>
 #include <lauxlib.h>
 #include <lua.h>
 
 #include "client.h"
 #include "json.h"
-#include "pager.h"
 
 #if LUA_VERSION_NUM != 504
 #error "openai_admin.core is written for Lua 5.4"
@@ -44,8 +43,7 @@ static void curl_init_once(lua_State *L) {
 __attribute__((visibility("default"))) int luaopen_openai_admin_core(lua_State *L) {
   curl_init_once(L);
   oa_client_register(L);
-  oa_pager_register(L);
-  static const luaL_Reg functions[] = {{"client", oa_client_new}, {"pager", oa_pager_new}, {NULL, NULL}};
+  static const luaL_Reg functions[] = {{"client", oa_client_new}, {NULL, NULL}};
   luaL_newlib(L, functions);
   lua_pushliteral(L, OA_CORE_VERSION);
   lua_setfield(L, -2, "version");

@@ -217,7 +217,8 @@ describe("bad input is rejected before any request", function()
 
   it("arrays must be sequences", function()
     fails(bad(costs, { start_time = 1, project_ids = { a = "x" } }), "project_ids: expected a list")
-    fails(bad(costs, { start_time = 1, project_ids = { [1] = "a", [3] = "c" } }), "params.project_ids: array has a hole at [2]")
+    fails(bad(costs, { start_time = 1, project_ids = { [1] = "a", [3] = "c" } }),
+      "params.project_ids: array has a hole at [2]")
     fails(bad(costs, { start_time = 1, project_ids = { "a", 2 } }), "project_ids[2]: expected a string")
   end)
 
