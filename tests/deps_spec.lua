@@ -63,6 +63,12 @@ describe("deps/debian.txt", function()
       pending("setpriv (util-linux) is not installed")
       return
     end
+    local as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups "
+    if sh(as_nobody .. "sh -c true") ~= 0 then
+      -- e.g. a chroot whose / is mode 0700: an unprivileged process cannot even load libc
+      pending("an unprivileged user cannot run programs here")
+      return
+    end
     local tmp = os.tmpname()
     os.remove(tmp)
     assert(os.execute(("mkdir -p %s/tools %s/deps && cp tools/install-deps.sh %s/tools/"):format(tmp, tmp, tmp)))
@@ -71,8 +77,7 @@ describe("deps/debian.txt", function()
     f:write("no-such-package-oa2  bench  not for make test\n")
     f:close()
     assert(os.execute("chmod -R a+rX " .. tmp))
-    local rc, out = sh("setpriv --reuid=65534 --regid=65534 --clear-groups sh "
-      .. tmp .. "/tools/install-deps.sh test")
+    local rc, out = sh(as_nobody .. "sh " .. tmp .. "/tools/install-deps.sh test")
     os.execute("rm -rf " .. tmp)
     assert.equal(1, rc, out)
     assert.matches("missing Debian packages: no%-such%-package%-oa1\n", out)
