@@ -53,7 +53,8 @@ end
 --- Back to the initial seeded state; clears faults, latency, rate limits and the request log.
 function App:reset()
   self.state = state.new(self.opts)
-  self.rid = util.rng(util.hash(self.opts.seed, "request-ids"))
+  -- request ids differ across runs and resets (as the API's do), while the seeded ids stay fixed
+  self.rid = util.rng(util.hash(self.opts.seed, "request-ids", os.time(), os.clock() * 1e6 // 1, tostring({})))
   self.faults = {}
   self.fault_seq = 0
   self.latency = nil
@@ -337,6 +338,11 @@ function App:control(method, path, query, body)
   elseif route == "DELETE /_fake/requests" then
     self.log = control.new_log(self.log.max)
     return self:respond(200, { object = "list", data = json.array({}) })
+  end
+  local st_status, st_obj = control.state_route(self.state, method, path:gsub("/$", ""), decode(), self:now())
+  if st_status then
+    if st_status ~= 200 then return self:error(st_status, "Invalid control request: " .. tostring(st_obj)) end
+    return self:respond(200, st_obj)
   end
   local invite_id = method == "POST" and path:match("^/_fake/invites/([^/]+)/accept/?$")
   if invite_id then
