@@ -120,7 +120,8 @@ describe("openai_admin.json decode", function()
     } do
       local v, err = json.decode(case[1])
       assert.is_nil(v)
-      assert.matches("invalid JSON at offset " .. case[2] .. " %(line 1, column " .. (case[2] + 1) .. "%): invalid UTF%-8",
+      assert.matches("invalid JSON at offset " .. case[2] .. " %(line 1, column " .. (case[2] + 1)
+        .. "%): invalid UTF%-8",
         err)
     end
   end)
@@ -275,7 +276,11 @@ local function gen_value(r, depth, out)
   local ws = WS[r(#WS)]
   if kind == 1 then out[#out + 1] = NUMBERS[r(#NUMBERS)]
   elseif kind == 2 then
-    if r(2) == 1 then out[#out + 1] = tostring(r() - 1073741824) else out[#out + 1] = string.format("%.17g", (r() / r()) * (r(2) == 1 and 1 or -1)) end
+    if r(2) == 1 then
+      out[#out + 1] = tostring(r() - 1073741824)
+    else
+      out[#out + 1] = string.format("%.17g", (r() / r()) * (r(2) == 1 and 1 or -1))
+    end
   elseif kind == 3 then
     local parts = { '"' }
     for _ = 1, r(8) - 1 do parts[#parts + 1] = STRING_PIECES[r(#STRING_PIECES)] end
