@@ -27,8 +27,8 @@ local HUGE = math.huge
 -- lua-cjson's values, when the caller has loaded it (they can only come from there).
 local function cjson_values()
   local cj = package.loaded.cjson or package.loaded["cjson.safe"]
-  if type(cj) ~= "table" then return nil, nil, nil end
-  return cj.null, rawget(cj, "empty_array"), rawget(cj, "array_mt")
+  if type(cj) ~= "table" then return nil, nil, nil, nil end
+  return cj.null, rawget(cj, "empty_array"), rawget(cj, "array_mt"), rawget(cj, "empty_array_mt")
 end
 
 -- The place being read, from the path stack: "params.members[2].role".
@@ -143,7 +143,7 @@ local function copy_table(v, st)
     for k, x in next, v do out[k] = copy_value(x, st) end
     if kind == "empty" then
       local mt = getmetatable(v)
-      if is_array(v) or (mt ~= nil and mt == st.cmt) then json_array(out) end
+      if is_array(v) or (mt ~= nil and (mt == st.cmt or mt == st.cemt)) then json_array(out) end
     end
   end
   st.copies[v] = out
@@ -169,9 +169,9 @@ end
 
 -- A budget of `limit` bytes shared by the parts of one request.
 function M.budget(limit, sdk_path)
-  local cnull, cempty, cmt = cjson_values()
+  local cnull, cempty, cmt, cemt = cjson_values()
   return { limit = limit, max = limit, used = 0, sdk_path = sdk_path, cnull = cnull, cempty = cempty,
-    cmt = cmt, memo = {}, kinds = {}, copies = {}, path = {}, depth = 0 }
+    cmt = cmt, cemt = cemt, memo = {}, kinds = {}, copies = {}, path = {}, depth = 0 }
 end
 
 -- Copies v (see the top of this file) and charges its size to the budget. where: "params".
