@@ -32,7 +32,7 @@ FAKE_SO    := $(BUILD)/openai_admin/fake/httpd.so
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/tests/?.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-.PHONY: all core fake deps test lint demo bench asan valgrind install install-client install-fake clean help gen docs
+.PHONY: all core fake deps test lint demo bench asan valgrind install install-client install-fake clean help gen docs embed embed-test
 all: core fake
 
 core: $(CORE_SO)
@@ -101,6 +101,44 @@ valgrind:
 	  --trace-children=yes --trace-children-skip=*/cp,*/xargs,*/git,*/curl,*/node,*/luarocks,*/make,*/cc,*/gcc" \
 	  sh tools/run-tests.sh
 
+# Embedding from C (examples/embed/): hosts that link the core objects in (luaL_requiref) and
+# can also load core.so. -Wl,-E exports the host's Lua API to the core.so it loads.
+EMBED_DIR   := $(BUILD)/embed
+CORE_AR     := $(BUILD)/libopenai_admin_core.a
+LUA_LINK    ?= $(shell $(PKG_CONFIG) --libs lua5.4 2>/dev/null)
+EMBED_CFLAGS = $(CSTD) $(WARN) $(OPT) $(SAN) -pthread -DOA_EMBED_STATIC $(LUA_CFLAGS) $(CFLAGS)
+EMBED_LIBS   = -Wl,-E $(LUA_LINK) $(CURL_LIBS) $(JSON_LIBS) -lm -ldl -pthread
+EMBED_HOSTS := $(EMBED_DIR)/embed_threads $(EMBED_DIR)/embed_threads_once
+
+$(CORE_AR): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# The same core, but taking the path for a libcurl without CURL_VERSION_THREADSAFE.
+$(BUILD)/obj/embed/core_not_threadsafe.o: src/core.c $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DOA_TEST_CURL_NOT_THREADSAFE $(LUA_CFLAGS) $(CURL_CFLAGS) -c $< -o $@
+
+$(EMBED_DIR)/embed_threads: examples/embed/embed_threads.c $(CORE_AR)
+	@mkdir -p $(dir $@)
+	$(CC) $(EMBED_CFLAGS) $< -o $@ $(CORE_AR) $(EMBED_LIBS)
+
+$(EMBED_DIR)/embed_threads_once: examples/embed/embed_threads.c $(BUILD)/obj/embed/core_not_threadsafe.o $(filter-out %/core.o,$(CORE_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(EMBED_CFLAGS) $^ -o $@ $(EMBED_LIBS)
+
+embed: all $(EMBED_HOSTS)
+
+# The C hosts under ThreadSanitizer (clang): the core and the hosts instrumented, Lua linked
+# statically from Debian's liblua5.4.a (not instrumented: each lua_State stays on one thread).
+TSAN_BUILD := build-tsan
+embed-test:
+	@sh tools/install-deps.sh embed-test
+	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) CC=clang OPT="-O1 -g" \
+	  SAN="-fsanitize=thread -fno-omit-frame-pointer" \
+	  LUA_LINK="$$($(PKG_CONFIG) --variable=libdir lua5.4)/liblua5.4.a" embed
+	@sh examples/embed/run-test.sh $(TSAN_BUILD)
+
 # Install: the client (openai-admin rockspec) and the fake server (openai-admin-fake rockspec).
 PREFIX      ?= /usr/local
 INST_LUADIR ?= $(PREFIX)/share/lua/5.4
@@ -129,7 +167,7 @@ docs:
 	$(LUA) tools/gen_docs.lua
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(TSAN_BUILD)
 
 help:
 	@echo "make            build the C modules into build/"
@@ -139,5 +177,7 @@ help:
 	@echo "make bench      performance comparisons (not part of make test)"
 	@echo "make asan       the test suite under ASan/UBSan"
 	@echo "make valgrind   the test suite under valgrind (leaks are errors)"
+	@echo "make embed      build the C embedding examples (examples/embed/)"
+	@echo "make embed-test the C hosts under ThreadSanitizer: 8 threads x 500 requests, the poll-loop host"
 	@echo "make gen        regenerate lua/openai_admin/api.lua from ../shared/api, then make docs"
 	@echo "make docs       regenerate docs/endpoints.md, types/openai_admin.lua, the README's package table"

@@ -149,23 +149,35 @@ function App:dispatch(req)
   end
   query = type(query) == "string" and query or ""
   local headers = type(req.headers) == "table" and req.headers or {}
+  -- the path as sent (the host also gives it decoded): routed after one checked decoding
+  local raw_path = type(req.raw_path) == "string" and req.raw_path or nil
+  local bad = raw_path and router.check_path(raw_path)
+  path = util.utf8_safe(path)
 
-  if path == "/_fake" or path:sub(1, 7) == "/_fake/" then
+  if not bad and (path == "/_fake" or path:sub(1, 7) == "/_fake/") then
     return self:control(method, path, query, req.body)
   end
 
   local entry = {
-    method = method, path = path, query = query, conn_id = req.conn_id or null,
+    method = method, path = path, raw_path = raw_path or null, query = util.utf8_safe(query),
+    conn_id = req.conn_id or null,
     body = type(req.body) == "string" and (#req.body > LOG_BODY_MAX and req.body:sub(1, LOG_BODY_MAX) or req.body)
       or null,
     status = null, headers = {},
   }
   for k, v in pairs(headers) do
     local lk = tostring(k):lower()
-    entry.headers[lk] = lk == "authorization" and control.redact_auth(v) or v
+    entry.headers[lk] = lk == "authorization" and control.redact_auth(v) or util.utf8_safe(v)
   end
+  entry.body = util.utf8_safe(entry.body)
   control.log_push(self.log, entry)
-  local resp = self:guard(self.process, method, path, query, headers, req)
+  local resp
+  if bad then
+    resp = self:error(400, string.format("Invalid URL (%s %s): the path contains %s.", method,
+      util.utf8_safe(raw_path), bad), nil, "invalid_url")
+  else
+    resp = self:guard(self.process, method, raw_path or path, query, headers, req)
+  end
   entry.status = resp.status
   return resp
 end
