@@ -57,10 +57,12 @@ function M.endpoint(sdk_path)
   return tree.find(sdk_path)
 end
 
--- Text documentation of one endpoint, from api.lua:
+-- Text documentation of one endpoint, or of a resource (its path or its node: its methods and
+-- child resources), from api.lua:
 --   print(openai_admin.describe("admin.organization.usage.costs"))
-function M.describe(sdk_path)
-  return require("openai_admin.doc").describe(sdk_path)
+--   print(openai_admin.describe(client.admin.organization.projects))
+function M.describe(what)
+  return require("openai_admin.doc").describe(what)
 end
 
 local function invalid(message, param)
