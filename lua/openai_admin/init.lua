@@ -205,7 +205,8 @@ end
 
 -- Options handed to core.client{} as given (validated in options.lua); the core plumbs them.
 local CORE_PASS = { "timeout", "connect_timeout", "max_retries", "headers", "rate_limit", "ca_file", "ca_path",
-  "insecure", "proxy", "no_proxy", "max_response_bytes", "max_host_connections", "logger", "log_level" }
+  "insecure", "proxy", "no_proxy", "max_response_bytes", "max_host_connections" }
+-- (logger and log_level stay in Lua: the client's _log function gets the engine's events)
 
 -- openai_admin.new{ admin_key, base_url, organization, project, timeout, connect_timeout,
 --                   max_retries, headers, rate_limit, ca_file, ca_path, insecure, proxy, no_proxy,
