@@ -154,10 +154,11 @@ install: install-client install-fake
 
 install-client: core
 	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin $(DESTDIR)$(INST_LUADIR)/openai_admin \
-	  $(DESTDIR)$(INST_LUADIR)/openai_admin/request
+	  $(DESTDIR)$(INST_LUADIR)/openai_admin/request $(DESTDIR)$(INST_LUADIR)/openai_admin/jobs
 	install -m 0755 $(CORE_SO) $(DESTDIR)$(INST_LIBDIR)/openai_admin/core.so
 	install -m 0644 lua/openai_admin/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/
 	install -m 0644 lua/openai_admin/request/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/request/
+	install -m 0644 lua/openai_admin/jobs/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/jobs/
 
 install-fake: fake
 	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin/fake $(DESTDIR)$(INST_LUADIR)/openai_admin/fake $(DESTDIR)$(INST_BINDIR)
