@@ -213,7 +213,7 @@ local t = {
 -- Result classes: one per response type, nested objects as classes of their own
 -- (openai_admin.ProjectAPIKey.owner.user), so the editor completes key.owner.user.email.
 local function lua_field_name(f)
-  return f:find("^[%a_][%w_]*$") and f or string.format("[%q]", f)
+  return f:find("^[%a_][%w_]*$") and f or string.format("['%s']", f)
 end
 local function emit_class(name, shape, parent)
   local nested = {}
@@ -224,8 +224,11 @@ local function emit_class(name, shape, parent)
     local obj = sub.kinds.object and sub or (sub.kinds.array and sub.item and sub.item.kinds.object and sub.item)
     if obj then nested[#nested + 1] = { child, obj } end
     local example = sub.example ~= nil and type(sub.example) ~= "boolean" and (" e.g. " .. tostring(sub.example)) or ""
-    t[#t + 1] = string.format("---@field %s%s %s%s", lua_field_name(f), shapes.optional(shape, f) and "?" or "",
-      shapes.lua_type(sub, "openai_admin." .. child, f), example:sub(1, 60))
+    local ty, key = shapes.lua_type(sub, "openai_admin." .. child, f), lua_field_name(f)
+    local opt = shapes.optional(shape, f)
+    -- a bracketed name (not an identifier) cannot take the `?` mark: the type says nil instead
+    if opt and key:find("^%[") then ty, opt = ty .. "|nil", false end
+    t[#t + 1] = string.format("---@field %s%s %s%s", key, opt and "?" or "", ty, example:sub(1, 60))
   end
   t[#t + 1] = ""
   for _, n in ipairs(nested) do emit_class(n[1], n[2]) end

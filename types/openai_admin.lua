@@ -215,8 +215,8 @@ function Page:items() end
 ---@field effective_at integer e.g. 1730455821
 ---@field actor openai_admin.AuditLogListResponse.actor
 ---@field project openai_admin.AuditLogListResponse.project
----@field ["project.created"]? openai_admin.AuditLogListResponse.project_created
----@field ["api_key.created"]? openai_admin.AuditLogListResponse.api_key_created
+---@field ['project.created'] openai_admin.AuditLogListResponse.project_created|nil
+---@field ['api_key.created'] openai_admin.AuditLogListResponse.api_key_created|nil
 
 ---@class openai_admin.AuditLogListResponse.actor
 ---@field type string e.g. session
