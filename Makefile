@@ -66,7 +66,7 @@ test: deps
 	@sh tools/run-tests.sh
 
 lint:
-	luacheck lua bin/openai-admin-fake tests tools examples bench
+	luacheck lua bin/openai-admin bin/openai-admin-fake tests tools examples bench
 
 demo: all
 	@sh tools/demo.sh
@@ -98,9 +98,11 @@ INST_BINDIR ?= $(PREFIX)/bin
 install: install-client install-fake
 
 install-client: core
-	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin $(DESTDIR)$(INST_LUADIR)/openai_admin
+	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin $(DESTDIR)$(INST_LUADIR)/openai_admin/cli $(DESTDIR)$(INST_BINDIR)
 	install -m 0755 $(CORE_SO) $(DESTDIR)$(INST_LIBDIR)/openai_admin/core.so
 	install -m 0644 lua/openai_admin/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/
+	install -m 0644 lua/openai_admin/cli/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/cli/
+	install -m 0755 bin/openai-admin $(DESTDIR)$(INST_BINDIR)/openai-admin
 
 install-fake: fake
 	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin/fake $(DESTDIR)$(INST_LUADIR)/openai_admin/fake $(DESTDIR)$(INST_BINDIR)

@@ -280,6 +280,7 @@ function M.flag_error(cmd, err)
   if p and type(p) == "string" then
     local flag = "--" .. dashed((p:gsub("%[%d+%]", "")))
     msg = msg:gsub("^" .. (cmd.sdk_path or ""):gsub("%p", "%%%0") .. ": ", "")
+    msg = msg:gsub("^" .. p:gsub("%p", "%%%0") .. ": ", "")
     return errors.invalid_argument(cmd.title .. ": " .. flag .. ": " .. msg, cmd.sdk_path, p)
   end
   msg = msg:gsub("^" .. (cmd.sdk_path or ""):gsub("%p", "%%%0") .. ": ", "")

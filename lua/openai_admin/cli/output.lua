@@ -311,7 +311,25 @@ function Writer:table_layout(rows)
     end
   end
   for i = 1, #widths do minw[i] = math.min(widths[i], math.max(minw[i], 4)) end
-  if self.width then fit(widths, self.width, minw) end
+  if self.width then
+    fit(widths, self.width, minw)
+    -- still too wide at the narrowest: the last columns go (and a warning says so)
+    local total = -2
+    for i = 1, #widths do total = total + widths[i] + 2 end
+    local dropped = 0
+    while total > self.width and #widths > 1 do
+      total = total - widths[#widths] - 2
+      widths[#widths] = nil
+      titles[#titles] = nil
+      self.columns[#self.columns] = nil
+      dropped = dropped + 1
+    end
+    if dropped > 0 then
+      self.warn(dropped .. " column" .. (dropped == 1 and "" or "s") .. " did not fit the width of "
+        .. self.width .. "; choose columns with --fields")
+      for _, cells in ipairs(rendered) do for k = #cells, #widths + 1, -1 do cells[k] = nil end end
+    end
+  end
   self.widths = widths
   self:table_row(titles)
   local rule = {}
