@@ -27,13 +27,15 @@ FAKE_SRC   := $(wildcard src/fake/*.c)
 FAKE_OBJ   := $(FAKE_SRC:src/fake/%.c=$(BUILD)/obj/fake/%.o)
 CORE_SO    := $(BUILD)/openai_admin/core.so
 FAKE_SO    := $(BUILD)/openai_admin/fake/httpd.so
+# Test-only: jansson as the reference decoder of tests/json_spec.lua's differential check.
+JANSSON_REF_SO := $(BUILD)/jansson_ref.so
 
 # Tests and tools run from the tree: modules from lua/ and build/ first.
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/tests/?.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-.PHONY: all core fake deps test lint demo bench asan valgrind install install-client install-fake clean help gen
-all: core fake
+.PHONY: all core fake deps test lint demo bench asan valgrind install install-client install-fake clean help gen docs embed embed-test
+all: core fake $(JANSSON_REF_SO)
 
 core: $(CORE_SO)
 fake: $(FAKE_SO)
@@ -52,32 +54,45 @@ $(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS) -Wl,-z,nodelete -o $@ $^ $(CURL_LIBS) $(JSON_LIBS)
 
+$(JANSSON_REF_SO): tests/c/jansson_ref.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(JSON_CFLAGS) -shared $(LDFLAGS) -o $@ $< $(JSON_LIBS)
+
 $(FAKE_SO): $(FAKE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(MHD_LIBS)
 
-# Debian packages the build and the tests need; installed only when missing and root.
-DEBS := lua5.4 liblua5.4-dev libcurl4-openssl-dev libjansson-dev libmicrohttpd-dev pkg-config lua-busted lua-check lua-socket curl luarocks
+# What each target needs is on the one list, deps/debian.txt; tools/install-deps.sh installs the
+# missing packages (as root; otherwise it names them and the apt-get line, and the target stops).
+# The build runs in a sub-make, so pkg-config's answers are read after the install.
+DEPS_FOR ?= test
 deps:
-	@sh tools/install-deps.sh $(DEBS)
+	@sh tools/install-deps.sh $(DEPS_FOR)
 
-test: deps
+test:
+	@sh tools/install-deps.sh test
 	@$(MAKE) --no-print-directory all
 	@sh tools/run-tests.sh
 
 lint:
+	@sh tools/install-deps.sh lint
 	luacheck lua bin/openai-admin bin/openai-admin-fake tests tools examples bench
 
-demo: all
+demo:
+	@sh tools/install-deps.sh demo
+	@$(MAKE) --no-print-directory all
 	@sh tools/demo.sh
 
-bench: all
+bench:
+	@sh tools/install-deps.sh bench
+	@$(MAKE) --no-print-directory all
 	@$(LUA) bench/run.lua
 
 # The suite again with AddressSanitizer and UBSan in the C modules (lua5.4 itself is not
 # instrumented, so the runtime is preloaded).
 ASAN_BUILD := build-asan
 asan:
+	@sh tools/install-deps.sh asan test
 	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="-O1 -g" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" all
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
@@ -85,10 +100,50 @@ asan:
 	  LUA_CPATH="$(CURDIR)/$(ASAN_BUILD)/?.so;;" sh tools/run-tests.sh
 
 # The suite under valgrind; a definite or indirect leak, or any memory error, fails it.
-valgrind: all
+valgrind:
+	@sh tools/install-deps.sh valgrind test
+	@$(MAKE) --no-print-directory all
 	VALGRIND="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 	  --trace-children=yes --trace-children-skip=*/cp,*/xargs,*/git,*/curl,*/node,*/luarocks,*/make,*/cc,*/gcc" \
 	  sh tools/run-tests.sh
+
+# Embedding from C (examples/embed/): hosts that link the core objects in (luaL_requiref) and
+# can also load core.so. -Wl,-E exports the host's Lua API to the core.so it loads.
+EMBED_DIR   := $(BUILD)/embed
+CORE_AR     := $(BUILD)/libopenai_admin_core.a
+LUA_LINK    ?= $(shell $(PKG_CONFIG) --libs lua5.4 2>/dev/null)
+EMBED_CFLAGS = $(CSTD) $(WARN) $(OPT) $(SAN) -pthread -DOA_EMBED_STATIC $(LUA_CFLAGS) $(CFLAGS)
+EMBED_LIBS   = -Wl,-E $(LUA_LINK) $(CURL_LIBS) $(JSON_LIBS) -lm -ldl -pthread
+EMBED_HOSTS := $(EMBED_DIR)/embed_threads $(EMBED_DIR)/embed_threads_once
+
+$(CORE_AR): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# The same core, but taking the path for a libcurl without CURL_VERSION_THREADSAFE.
+$(BUILD)/obj/embed/core_not_threadsafe.o: src/core.c $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DOA_TEST_CURL_NOT_THREADSAFE $(LUA_CFLAGS) $(CURL_CFLAGS) -c $< -o $@
+
+$(EMBED_DIR)/embed_threads: examples/embed/embed_threads.c $(CORE_AR)
+	@mkdir -p $(dir $@)
+	$(CC) $(EMBED_CFLAGS) $< -o $@ $(CORE_AR) $(EMBED_LIBS)
+
+$(EMBED_DIR)/embed_threads_once: examples/embed/embed_threads.c $(BUILD)/obj/embed/core_not_threadsafe.o $(filter-out %/core.o,$(CORE_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(EMBED_CFLAGS) $^ -o $@ $(EMBED_LIBS)
+
+embed: all $(EMBED_HOSTS)
+
+# The C hosts under ThreadSanitizer (clang): the core and the hosts instrumented, Lua linked
+# statically from Debian's liblua5.4.a (not instrumented: each lua_State stays on one thread).
+TSAN_BUILD := build-tsan
+embed-test:
+	@sh tools/install-deps.sh embed-test
+	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) CC=clang OPT="-O1 -g" \
+	  SAN="-fsanitize=thread -fno-omit-frame-pointer" \
+	  LUA_LINK="$$($(PKG_CONFIG) --variable=libdir lua5.4)/liblua5.4.a" embed
+	@sh examples/embed/run-test.sh $(TSAN_BUILD)
 
 # Install: the client (openai-admin rockspec) and the fake server (openai-admin-fake rockspec).
 PREFIX      ?= /usr/local
@@ -98,9 +153,11 @@ INST_BINDIR ?= $(PREFIX)/bin
 install: install-client install-fake
 
 install-client: core
-	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin $(DESTDIR)$(INST_LUADIR)/openai_admin/cli $(DESTDIR)$(INST_BINDIR)
+	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin $(DESTDIR)$(INST_LUADIR)/openai_admin \
+	  $(DESTDIR)$(INST_LUADIR)/openai_admin/request $(DESTDIR)$(INST_LUADIR)/openai_admin/cli $(DESTDIR)$(INST_BINDIR)
 	install -m 0755 $(CORE_SO) $(DESTDIR)$(INST_LIBDIR)/openai_admin/core.so
 	install -m 0644 lua/openai_admin/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/
+	install -m 0644 lua/openai_admin/request/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/request/
 	install -m 0644 lua/openai_admin/cli/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/cli/
 	install -m 0755 bin/openai-admin $(DESTDIR)$(INST_BINDIR)/openai-admin
 
@@ -111,17 +168,26 @@ install-fake: fake
 	install -m 0755 bin/openai-admin-fake $(DESTDIR)$(INST_BINDIR)/openai-admin-fake
 
 gen:
+	@sh tools/install-deps.sh gen
 	$(LUA) tools/gen_api.lua ../shared/api
 	$(LUA) tools/gen_docs.lua
 
+# the generated docs alone (endpoint reference, editor annotations, the README's package table)
+docs:
+	$(LUA) tools/gen_docs.lua
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(TSAN_BUILD)
 
 help:
 	@echo "make            build the C modules into build/"
-	@echo "make test       install missing Debian packages (as root), build, run the busted suite"
-	@echo "make demo       start the fake Admin API and run examples/tour.lua against it"
+	@echo "make test       install what it needs (deps/debian.txt, as root), build, run the busted suite"
+	@echo "make demo       the same installs, then the fake Admin API and examples/tour.lua against it"
+	@echo "make deps       install the packages of DEPS_FOR (default test) from deps/debian.txt"
 	@echo "make bench      performance comparisons (not part of make test)"
 	@echo "make asan       the test suite under ASan/UBSan"
 	@echo "make valgrind   the test suite under valgrind (leaks are errors)"
-	@echo "make gen        regenerate lua/openai_admin/api.lua from ../shared/api"
+	@echo "make embed      build the C embedding examples (examples/embed/)"
+	@echo "make embed-test the C hosts under ThreadSanitizer: 8 threads x 500 requests, the poll-loop host"
+	@echo "make gen        regenerate lua/openai_admin/api.lua from ../shared/api, then make docs"
+	@echo "make docs       regenerate docs/endpoints.md, types/openai_admin.lua, the README's package table"

@@ -16,6 +16,19 @@
  *   - when MHD calls the access handler again for the resumed connection, it queues the prepared
  *     response (or returns MHD_NO for fault "drop").
  *
+ * Connection deadlines (why: a client must not hold a connection slot forever). A connection
+ * has to deliver a complete request within request_timeout of connecting (or, on keep-alive, of
+ * its request line arriving, after at most idle_timeout idle), however slowly it drips bytes;
+ * when the deadline passes the host shuts the socket down and libmicrohttpd closes it. This also
+ * frees clients that half-closed after an incomplete request (libmicrohttpd's edge-triggered
+ * epoll can miss their FIN and leave the socket in CLOSE-WAIT); a client that half-closed after
+ * a complete request gets its answer and is then closed. While the app answers, no deadline runs.
+ * Deadlines are appended in time order with one constant per list, so each list is a FIFO.
+ * Beyond max_connections a small reserve is accepted only to be refused: such a connection gets
+ * a 503 (code "connection_limit", Retry-After: 1, Connection: close) as soon as its request
+ * header arrives, or is closed after REFUSE_TIMEOUT; beyond the reserve libmicrohttpd stops
+ * accepting until a slot frees.
+ *
  * Data structures, all O(1) or O(log n) per request: ready queue (doubly linked FIFO), id -> req
  * hash table (requests handed out or queued, not yet answered), binary min-heap of delayed
  * responses, doubly linked list of every live request (for shutdown).
@@ -24,14 +37,16 @@
  *
  *   local httpd = require "openai_admin.fake.httpd"     -- httpd.mhd_version, httpd._VERSION
  *   local srv, err = httpd.new{ host = "127.0.0.1", port = 0, max_body = 1048576,
- *                               max_connections = 1000, idle_timeout = 300 (s),
+ *                               max_connections = 1000, idle_timeout = 60 (s),
+ *                               request_timeout = 10 (s),
  *                               signals = false,   -- true: SIGINT/SIGTERM make poll return nil
  *                               debug = false,     -- true: libmicrohttpd's error log on stderr
  *                               backend = "epoll"|"select" }  -- default epoll when available
  *   srv:port()                 -> the bound port
  *   srv:poll([timeout])        -> list of requests (empty on timeout; nil timeout = wait forever)
  *                                 | nil, "signal", signum  (signals = true only)
- *       request = { id, method, path (decoded), query (raw, "" if none), headers = { lowercase
+ *       request = { id, method, path (decoded), raw_path (as sent, undecoded, without the query),
+ *                   query (raw, "" if none), headers = { lowercase
  *                   name = value, repeats joined with ", " }, body (nil when empty), conn_id,
  *                   body_too_large = true|nil }
  *   srv:respond(id, status, headers, body, { delay = s, fault = "drop"|"truncate" })
@@ -75,7 +90,10 @@
 #define SERVER_MT "openai_admin.fake.httpd.server"
 #define DEFAULT_MAX_BODY ((size_t)1048576)
 #define DEFAULT_MAX_CONNECTIONS 1000u
-#define DEFAULT_IDLE_TIMEOUT 300u
+#define DEFAULT_IDLE_TIMEOUT 60u
+#define DEFAULT_REQUEST_TIMEOUT 10.0
+#define CONN_RESERVE 64u      /* accepted beyond max_connections, to be refused with a 503 */
+#define REFUSE_TIMEOUT 1.0    /* seconds a refused connection has to send its request header */
 #define CONN_MEMORY_LIMIT ((size_t)64 * 1024)
 
 /* ------------------------------------------------------------------------------------------ */
@@ -94,6 +112,22 @@ enum fault { FAULT_NONE = 0, FAULT_DROP, FAULT_TRUNCATE };
 
 struct server;
 
+/* Deadline lists: one constant timeout each, so appending keeps each sorted by due time. */
+enum { DL_NONE = 0, DL_REQUEST, DL_IDLE, DL_REFUSE, DL_COUNT };
+
+struct conn {
+  long long id;
+  int fd;
+  int refused;  /* accepted beyond max_connections: answered 503 */
+  int dl;       /* the deadline list it is on (DL_NONE: none) */
+  double due;   /* monotonic seconds */
+  struct conn *dprev, *dnext;
+};
+
+struct dlist {
+  struct conn *head, *tail;
+};
+
 struct req {
   struct server *srv;
   struct MHD_Connection *conn;
@@ -104,6 +138,7 @@ struct req {
   int suspended;
   int fault;
   long long conn_id;
+  struct conn *cn; /* its connection's context (NULL if it could not be allocated) */
   char *uri;    /* raw request target (from the URI log callback) */
   char *method; /* copies */
   char *path;   /* decoded path, as MHD gives it */
@@ -128,6 +163,9 @@ struct server {
   int catches_signals;
   int closing; /* server_stop running: new requests are refused (no new suspensions) */
   size_t max_body;
+  unsigned int max_conn;
+  double timeouts[DL_COUNT]; /* seconds per deadline list */
+  struct dlist dl[DL_COUNT];
   lua_Integer next_id;
   long long next_conn_id;
   /* ready queue */
@@ -144,13 +182,72 @@ struct server {
   /* statistics */
   lua_Integer st_requests, st_responses, st_drops, st_truncates, st_too_large, st_delayed;
   lua_Integer st_connections, st_open, st_max_open, st_max_delayed, st_max_suspended;
-  lua_Integer st_suspended;
+  lua_Integer st_suspended, st_refused, st_timed_out, st_half_closed;
 };
 
 static double mono_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- connection deadlines --- */
+
+static void dl_unlink(struct server *s, struct conn *cn) {
+  struct dlist *l;
+  if (cn->dl == DL_NONE) return;
+  l = &s->dl[cn->dl];
+  if (cn->dprev) cn->dprev->dnext = cn->dnext; else l->head = cn->dnext;
+  if (cn->dnext) cn->dnext->dprev = cn->dprev; else l->tail = cn->dprev;
+  cn->dprev = cn->dnext = NULL;
+  cn->dl = DL_NONE;
+}
+
+/* Puts cn on list `which` due now + that list's timeout (replacing any deadline it had). */
+static void dl_set(struct server *s, struct conn *cn, int which, double now) {
+  struct dlist *l = &s->dl[which];
+  dl_unlink(s, cn);
+  cn->dl = which;
+  cn->due = now + s->timeouts[which];
+  cn->dnext = NULL;
+  cn->dprev = l->tail;
+  if (l->tail) l->tail->dnext = cn; else l->head = cn;
+  l->tail = cn;
+}
+
+/* Earliest deadline over all lists, or HUGE_VAL. */
+static double dl_next_due(const struct server *s) {
+  double due = HUGE_VAL;
+  int i;
+  for (i = 1; i < DL_COUNT; i++)
+    if (s->dl[i].head && s->dl[i].head->due < due) due = s->dl[i].head->due;
+  return due;
+}
+
+/* Shuts down every connection whose deadline passed; libmicrohttpd then sees the end of the
+ * stream on its next run and closes the connection (its own bookkeeping stays consistent). */
+static void dl_expire(struct server *s, double now) {
+  int i;
+  for (i = 1; i < DL_COUNT; i++) {
+    while (s->dl[i].head && s->dl[i].head->due <= now) {
+      struct conn *cn = s->dl[i].head;
+      dl_unlink(s, cn);
+      if (cn->fd >= 0) shutdown(cn->fd, SHUT_RDWR);
+      s->st_timed_out++;
+    }
+  }
+}
+
+/* True when the peer has shut down its sending side and sent nothing more (a FIN waits).
+ * libmicrohttpd's sockets are non-blocking, so the peek never waits. */
+static int peer_half_closed(int fd) {
+  char ch;
+  return fd >= 0 && recv(fd, &ch, 1, MSG_PEEK) == 0;
+}
+
+static struct conn *conn_of(struct MHD_Connection *c) {
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci ? (struct conn *)ci->socket_context : NULL;
 }
 
 /* --- ready queue --- */
@@ -383,6 +480,7 @@ static void resume_req(struct server *s, struct req *r) {
 
 /* Completes reading: assigns an id, puts r on the ready queue, suspends its connection. */
 static enum MHD_Result queue_req(struct server *s, struct req *r) {
+  if (r->cn) dl_unlink(s, r->cn); /* no deadline while the app answers */
   r->id = ++s->next_id;
   if (h_insert(s, r) != 0) return MHD_NO;
   r->state = RS_QUEUED;
@@ -398,20 +496,39 @@ static enum MHD_Result queue_req(struct server *s, struct req *r) {
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
   struct server *s = cls;
   struct req *r = req_new(s, c);
-  if (r) r->uri = dup_str(uri ? uri : "");
+  struct conn *cn = conn_of(c);
+  /* a keep-alive connection's next request line: from now on it has request_timeout */
+  if (cn && cn->dl == DL_IDLE) dl_set(s, cn, DL_REQUEST, mono_now());
+  if (r) {
+    r->uri = dup_str(uri ? uri : "");
+    r->cn = cn;
+  }
   return r;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe) {
   struct server *s = cls;
-  (void)c;
+  struct conn *cn;
   if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-    *socket_context = (void *)(uintptr_t)(++s->next_conn_id);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     s->st_connections++;
     if (++s->st_open > s->st_max_open) s->st_max_open = s->st_open;
+    cn = calloc(1, sizeof *cn);
+    *socket_context = cn;
+    if (!cn) return; /* no deadline and no id for it; everything else works */
+    cn->id = ++s->next_conn_id;
+    cn->fd = ci ? (int)ci->connect_fd : -1;
+    cn->refused = (lua_Integer)s->max_conn < s->st_open;
+    dl_set(s, cn, cn->refused ? DL_REFUSE : DL_REQUEST, mono_now());
   } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
     s->st_open--;
+    cn = *socket_context;
+    if (cn) {
+      dl_unlink(s, cn);
+      free(cn);
+      *socket_context = NULL;
+    }
   }
 }
 
@@ -419,11 +536,41 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
   struct server *s = cls;
   struct req *r = *con_cls;
-  (void)c;
-  (void)toe;
+  struct conn *cn = conn_of(c);
+  if (cn && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+    if (peer_half_closed(cn->fd)) { /* answered; the client sends nothing more: close now */
+      dl_unlink(s, cn);
+      shutdown(cn->fd, SHUT_RDWR);
+      s->st_half_closed++;
+    } else {
+      dl_set(s, cn, DL_IDLE, mono_now()); /* keep-alive: idle until the next request line */
+    }
+  }
   if (!r) return;
   *con_cls = NULL;
   req_destroy(s, r);
+}
+
+/* The refusal of a connection beyond max_connections, shaped like an API error. */
+static enum MHD_Result refuse(struct server *s, struct MHD_Connection *c, struct req *r) {
+  char body[256];
+  struct MHD_Response *resp;
+  enum MHD_Result ret;
+  int n = snprintf(body, sizeof body,
+                   "{\"error\":{\"message\":\"The fake server is at its connection limit (%u); "
+                   "retry later.\",\"type\":\"server_error\",\"param\":null,"
+                   "\"code\":\"connection_limit\"}}",
+                   s->max_conn);
+  r->state = RS_DONE;
+  resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+  if (!resp) return MHD_NO;
+  MHD_add_response_header(resp, "Content-Type", "application/json");
+  MHD_add_response_header(resp, "Retry-After", "1");
+  MHD_add_response_header(resp, "Connection", "close");
+  ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+  MHD_destroy_response(resp);
+  s->st_refused++;
+  return ret;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -460,16 +607,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
   }
 
   if (!r->started) {
-    const union MHD_ConnectionInfo *ci;
     const char *cl;
+    if (r->cn && r->cn->refused) return refuse(s, c, r);
     r->started = 1;
     r->method = dup_str(method ? method : "");
     r->path = dup_str(url ? url : "/");
     if (!r->uri) r->uri = dup_str(url ? url : "/");
     if (!r->method || !r->path || !r->uri) return MHD_NO;
     if (MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, r) < 0) return MHD_NO;
-    ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    r->conn_id = ci ? (long long)(uintptr_t)ci->socket_context : 0;
+    r->conn_id = r->cn ? r->cn->id : 0;
     cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
       char *end = NULL;
@@ -706,7 +852,8 @@ static int opt_int_field(lua_State *L, int t, const char *k, lua_Integer def, lu
 }
 
 /* httpd.new{ host = "127.0.0.1", port = 0, max_body = 1048576, max_connections = 1000,
- *            idle_timeout = 300, signals = false, debug = false } -> srv | nil, message */
+ *            idle_timeout = 60, request_timeout = 10, signals = false, debug = false }
+ *   -> srv | nil, message */
 static int l_new(lua_State *L) {
   server_ud *u;
   struct server *s;
@@ -715,6 +862,7 @@ static int l_new(lua_State *L) {
   int port, signals = 0, debug = 0, use_select = 0;
   lua_Integer max_body = (lua_Integer)DEFAULT_MAX_BODY;
   unsigned int max_conn, idle;
+  double request_timeout = DEFAULT_REQUEST_TIMEOUT;
   unsigned int flags;
   const union MHD_DaemonInfo *di;
   int isnum;
@@ -731,7 +879,13 @@ static int l_new(lua_State *L) {
   port = opt_int_field(L, 1, "port", 0, 0, 65535);
   max_conn = (unsigned int)opt_int_field(L, 1, "max_connections", DEFAULT_MAX_CONNECTIONS, 1,
                                          1000000);
-  idle = (unsigned int)opt_int_field(L, 1, "idle_timeout", DEFAULT_IDLE_TIMEOUT, 0, 86400 * 365);
+  idle = (unsigned int)opt_int_field(L, 1, "idle_timeout", DEFAULT_IDLE_TIMEOUT, 1, 86400 * 365);
+  if (lua_getfield(L, 1, "request_timeout") != LUA_TNIL) {
+    request_timeout = lua_tonumberx(L, -1, &isnum);
+    if (!isnum || !(request_timeout > 0) || request_timeout > 86400.0 * 365)
+      return luaL_error(L, "httpd.new: option 'request_timeout' must be a positive number of seconds");
+  }
+  lua_pop(L, 1);
   if (lua_getfield(L, 1, "max_body") != LUA_TNIL) {
     max_body = lua_tointegerx(L, -1, &isnum);
     if (!isnum || max_body < 0)
@@ -769,6 +923,10 @@ static int l_new(lua_State *L) {
   if (!s) return luaL_error(L, "httpd.new: out of memory");
   s->epoll_fd = -1;
   s->max_body = (size_t)max_body;
+  s->max_conn = max_conn;
+  s->timeouts[DL_REQUEST] = request_timeout;
+  s->timeouts[DL_IDLE] = (double)idle;
+  s->timeouts[DL_REFUSE] = request_timeout < REFUSE_TIMEOUT ? request_timeout : REFUSE_TIMEOUT;
   snprintf(s->host, sizeof s->host, "%s", host);
 
   flags = MHD_ALLOW_SUSPEND_RESUME;
@@ -777,7 +935,7 @@ static int l_new(lua_State *L) {
   s->d = MHD_start_daemon(
       flags, (uint16_t)port, NULL, NULL, on_access, s,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-      MHD_OPTION_CONNECTION_LIMIT, max_conn,
+      MHD_OPTION_CONNECTION_LIMIT, max_conn + CONN_RESERVE,
       MHD_OPTION_CONNECTION_TIMEOUT, idle,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT,
       MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
@@ -828,6 +986,10 @@ static void push_request(lua_State *L, struct req *r) {
   lua_setfield(L, -2, "method");
   lua_pushstring(L, r->path ? r->path : "/");
   lua_setfield(L, -2, "path");
+  if (r->uri) { /* the request target as sent, up to the query or fragment */
+    lua_pushlstring(L, r->uri, strcspn(r->uri, "?#"));
+    lua_setfield(L, -2, "raw_path");
+  }
   q = r->uri ? strchr(r->uri, '?') : NULL;
   if (q) {
     const char *hash = strchr(q + 1, '#');
@@ -887,12 +1049,14 @@ static int l_poll(lua_State *L) {
       return 3;
     }
     fire_timers(s, now);
+    dl_expire(s, now);
     MHD_run(s->d);
     if (s->q_len) break;
     now = mono_now();
     if (now >= deadline) break;
     wait = deadline - now;
     if (s->heap_len && s->heap[0]->due - now < wait) wait = s->heap[0]->due - now;
+    if (dl_next_due(s) - now < wait) wait = dl_next_due(s) - now;
     if (wait < 0) wait = 0;
     if (MHD_get_timeout(s->d, &mhd_ms) == MHD_YES && (double)mhd_ms / 1000.0 < wait)
       wait = (double)mhd_ms / 1000.0;
@@ -1040,6 +1204,10 @@ static int l_stats(lua_State *L) {
   STAT("queued", s->q_len);
   STAT("pending", s->nhashed - s->q_len);
   STAT("waiting", s->heap_len);
+  STAT("refused", s->st_refused);
+  STAT("timed_out", s->st_timed_out);
+  STAT("half_closed", s->st_half_closed);
+  STAT("max_connections", s->max_conn);
 #undef STAT
   lua_pushstring(L, s->epoll_fd >= 0 ? "epoll" : "select");
   lua_setfield(L, -2, "backend");

@@ -53,7 +53,8 @@ end
 --- Back to the initial seeded state; clears faults, latency, rate limits and the request log.
 function App:reset()
   self.state = state.new(self.opts)
-  self.rid = util.rng(util.hash(self.opts.seed, "request-ids"))
+  -- request ids differ across runs and resets (as the API's do), while the seeded ids stay fixed
+  self.rid = util.rng(util.hash(self.opts.seed, "request-ids", os.time(), os.clock() * 1e6 // 1, tostring({})))
   self.faults = {}
   self.fault_seq = 0
   self.latency = nil
@@ -148,23 +149,35 @@ function App:dispatch(req)
   end
   query = type(query) == "string" and query or ""
   local headers = type(req.headers) == "table" and req.headers or {}
+  -- the path as sent (the host also gives it decoded): routed after one checked decoding
+  local raw_path = type(req.raw_path) == "string" and req.raw_path or nil
+  local bad = raw_path and router.check_path(raw_path)
+  path = util.utf8_safe(path)
 
-  if path == "/_fake" or path:sub(1, 7) == "/_fake/" then
+  if not bad and (path == "/_fake" or path:sub(1, 7) == "/_fake/") then
     return self:control(method, path, query, req.body)
   end
 
   local entry = {
-    method = method, path = path, query = query, conn_id = req.conn_id or null,
+    method = method, path = path, raw_path = raw_path or null, query = util.utf8_safe(query),
+    conn_id = req.conn_id or null,
     body = type(req.body) == "string" and (#req.body > LOG_BODY_MAX and req.body:sub(1, LOG_BODY_MAX) or req.body)
       or null,
     status = null, headers = {},
   }
   for k, v in pairs(headers) do
     local lk = tostring(k):lower()
-    entry.headers[lk] = lk == "authorization" and control.redact_auth(v) or v
+    entry.headers[lk] = lk == "authorization" and control.redact_auth(v) or util.utf8_safe(v)
   end
+  entry.body = util.utf8_safe(entry.body)
   control.log_push(self.log, entry)
-  local resp = self:guard(self.process, method, path, query, headers, req)
+  local resp
+  if bad then
+    resp = self:error(400, string.format("Invalid URL (%s %s): the path contains %s.", method,
+      util.utf8_safe(raw_path), bad), nil, "invalid_url")
+  else
+    resp = self:guard(self.process, method, raw_path or path, query, headers, req)
+  end
   entry.status = resp.status
   return resp
 end
@@ -325,6 +338,11 @@ function App:control(method, path, query, body)
   elseif route == "DELETE /_fake/requests" then
     self.log = control.new_log(self.log.max)
     return self:respond(200, { object = "list", data = json.array({}) })
+  end
+  local st_status, st_obj = control.state_route(self.state, method, path:gsub("/$", ""), decode(), self:now())
+  if st_status then
+    if st_status ~= 200 then return self:error(st_status, "Invalid control request: " .. tostring(st_obj)) end
+    return self:respond(200, st_obj)
   end
   local invite_id = method == "POST" and path:match("^/_fake/invites/([^/]+)/accept/?$")
   if invite_id then

@@ -175,4 +175,72 @@ function M.rate_public(r)
   return { object = "fake.rate_limit", path = r.path, method = r.method, requests = r.requests, window = r.window }
 end
 
+-- what users and time do outside the Admin API ---------------------------------------------------
+
+-- Controls that act on the organization's state the way its users do outside the Admin API, so
+-- jobs can be tested: the audit log growing while an export runs, a user creating a project API
+-- key in the dashboard, an admin key created by another user. Each returns status, object.
+local STATE_ROUTES = {}
+
+-- POST /_fake/audit_events {count = N (default 1, at most 100000), type = "login.succeeded"}
+STATE_ROUTES[#STATE_ROUTES + 1] = { "POST", "^/_fake/audit_events$", function(st, _, b, now)
+  local count = b.count == nil and 1 or math.tointeger(b.count)
+  if not count or count < 1 or count > 100000 then return 400, "count must be an integer from 1 to 100000" end
+  local typ = b.type == nil and "login.succeeded" or b.type
+  if type(typ) ~= "string" then return 400, "type must be a string" end
+  local first, last
+  for _ = 1, count do
+    local ev = st.audit:record(typ, { id = st.owner.id }, nil, now)
+    first = first or ev.id
+    last = ev.id
+  end
+  return 200, { object = "fake.audit_events", count = count, first_id = first, last_id = last,
+    total = st.audit:count() }
+end }
+
+local function opt_int(v) return v ~= nil and v ~= null and math.tointeger(v) or nil end
+
+-- POST /_fake/projects/{project_id}/api_keys {user_id, name, created_at, last_used_at}: the user
+-- creates a project API key (the Admin API cannot); returns the key as the API lists it
+STATE_ROUTES[#STATE_ROUTES + 1] = { "POST", "^/_fake/projects/([^/]+)/api_keys$", function(st, pid, b, now)
+  if not st.projects:get(pid) then return 404, "no project '" .. pid .. "'" end
+  local uid = b.user_id
+  if type(uid) ~= "string" or not st.users:get(uid) then return 400, "user_id must name a user" end
+  if not st:pdata(pid).users:get(uid) then return 400, "the user is not a member of project '" .. pid .. "'" end
+  local k = st:new_project_key(pid, { name = type(b.name) == "string" and b.name or "Secret Key", owner_id = uid,
+    created_at = opt_int(b.created_at) or now })
+  local used = opt_int(b.last_used_at)
+  if used then k.last_used_at = used end
+  st.audit:record("api_key.created", { id = k.id, data = { scopes = json.array({ "/v1/*" }) } },
+    { id = pid, name = st.projects:get(pid).name }, now)
+  return 200, st:render_project_key(pid, k)
+end }
+
+-- POST /_fake/admin_api_keys {user_id, name}: an admin key owned by that user; returns it with
+-- its value (shown once, as the API does)
+STATE_ROUTES[#STATE_ROUTES + 1] = { "POST", "^/_fake/admin_api_keys$", function(st, _, b, now)
+  local u = type(b.user_id) == "string" and st.users:get(b.user_id)
+  if not u then return 400, "user_id must name a user" end
+  local value = "sk-admin-" .. st.rng:alnum(48)
+  local k = st:new_admin_key(type(b.name) == "string" and b.name or "Admin key", value, now, nil)
+  k.owner = { type = "user", object = "organization.user", id = u.id, name = u.name, created_at = u.created,
+    role = u.role }
+  local out = {}
+  for f, v in pairs(k) do if f:sub(1, 1) ~= "_" then out[f] = v end end
+  out.value = value
+  return 200, out
+end }
+
+--- Routes a state control; returns nil when no route matches, else status, object (or message).
+function M.state_route(st, method, path, body, now)
+  for _, r in ipairs(STATE_ROUTES) do
+    local cap = method == r[1] and path:match(r[2])
+    if cap then
+      if type(body) ~= "table" then return 400, "body must be a JSON object" end
+      return r[3](st, cap, body, now)
+    end
+  end
+  return nil
+end
+
 return M

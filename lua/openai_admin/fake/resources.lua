@@ -620,14 +620,7 @@ H[A .. "users.update"] = function(c)
 end
 H[A .. "users.delete"] = function(c)
   local u = user(c)
-  local st = c.st
-  for pid in pairs(st.uproj[u.id] or {}) do st:remove_project_member(pid, u.id) end
-  st.uproj[u.id] = nil
-  for _, gu in pairs(st.group_users) do gu:remove(u.id) end
-  st.user_roles[u.id] = nil
-  for _, pd in pairs(st.pd) do pd.user_roles[u.id] = nil end
-  st.users:remove(u.id)
-  st.email_idx[u.email:lower()] = nil
+  c.st:remove_user(u)
   c.audit("user.deleted", { id = u.id })
   return { object = "organization.user.deleted", id = u.id, deleted = true }
 end
@@ -1203,36 +1196,10 @@ end
 
 -- usage and costs -----------------------------------------------------------------------------
 
-local function usage_env(c)
-  local st = c.st
-  local function first_ids(col, n)
-    local out = {}
-    for x in col:each() do
-      out[#out + 1] = x.id
-      if #out >= n then break end
-    end
-    if #out == 0 then out[1] = null end
-    return out
-  end
-  local keys = {}
-  for p in st.projects:each() do
-    for k in st:pdata(p.id).keys:each() do
-      keys[#keys + 1] = k.id
-      if #keys >= 2 then break end
-    end
-    if #keys >= 2 then break end
-  end
-  if #keys == 0 then keys[1] = null end
-  return {
-    seed = st.seed, now = c.now, projects = first_ids(st.projects, 3), users = first_ids(st.users, 2),
-    api_keys = keys, vs_suffix = util.alnum_of(util.hash(st.seed, "vs"), 10),
-  }
-end
-
 for _, name in ipairs({ "audio_speeches", "audio_transcriptions", "code_interpreter_sessions", "completions",
   "costs", "decisions", "embeddings", "file_search_calls", "images", "moderations", "vector_stores",
   "web_search_calls" }) do
-  H[A .. "usage." .. name] = function(c) return usage.handle(name, c.q, usage_env(c)) end
+  H[A .. "usage." .. name] = function(c) return usage.handle(name, c.q, { now = c.now, world = c.st.usage_world }) end
 end
 
 return H

@@ -6,6 +6,18 @@ local function unescape(s)
 end
 M.unescape = unescape
 
+--- Checks a raw request path (as sent, undecoded): every `%` starts a two-digit hex escape, and
+--- the decoded path has no NUL byte and is valid UTF-8. Returns nil when fine, else the reason.
+function M.check_path(raw)
+  if raw:find("%%%X") or raw:find("%%%x%X") or raw:find("%%%x?$") then
+    return "a malformed percent-escape"
+  end
+  local decoded = unescape(raw)
+  if decoded:find("\0", 1, true) then return "a NUL byte" end
+  if not utf8.len(decoded) then return "bytes that are not valid UTF-8" end
+  return nil
+end
+
 local function split(path)
   local segs = {}
   for seg in path:gmatch("[^/]+") do segs[#segs + 1] = seg end

@@ -3,6 +3,7 @@ local json = require("openai_admin.json")
 local util = require("openai_admin.fake.util")
 local store = require("openai_admin.fake.store")
 local audit = require("openai_admin.fake.audit")
+local usage = require("openai_admin.fake.usage")
 
 local null = json.null
 local coll = store.coll
@@ -10,7 +11,9 @@ local arr = json.array
 
 local M = {}
 
-M.SEED_EPOCH = 1735689600 -- 2025-01-01T00:00:00Z: seeded objects and events end here
+-- Seeded objects and events are dated relative to the moment the state is created (the fake's
+-- start or reset): users joined about 300 days ago, projects and their keys about 200 days ago,
+-- and the seeded audit events end now, so "the last 7 days" of a fresh fake holds its seed.
 
 local FIRST = { "Ada", "Grace", "Alan", "Katherine", "Edsger", "Barbara", "Donald", "Margaret", "John", "Frances",
   "Radia", "Ken", "Dennis", "Hedy", "Claude", "Lynn", "Niklaus", "Sophie", "Tim", "Shafi" }
@@ -147,7 +150,10 @@ function State:render_project_key(pid, k)
     }
     out.owner_project_access = pd.svcs:get(k._owner_id) and "active" or "inactive"
   else
+    -- a key outlives its owner's membership (and the owner): it then renders from the snapshot
+    -- taken when the user was deleted
     local u = self.users:get(k._owner_id) or k._owner_snapshot
+      or { id = k._owner_id, name = null, email = null, created = null }
     local m = pd.users:get(k._owner_id)
     out.owner = {
       type = "user",
@@ -222,6 +228,26 @@ function State:add_project_member(pid, uid, role, t)
   local m = pd.users:add({ user_id = uid, role = role, added_at = t })
   self:user_projects(uid)[pid] = true
   return m
+end
+
+--- A user leaves the organization: their memberships, group memberships and role assignments
+--- go; the project API keys they own stay (as the API keeps them), rendering their owner from a
+--- snapshot with owner_project_access "inactive".
+function State:remove_user(u)
+  for pid in pairs(self.uproj[u.id] or {}) do self:remove_project_member(pid, u.id) end
+  self.uproj[u.id] = nil
+  for _, gu in pairs(self.group_users) do gu:remove(u.id) end
+  self.user_roles[u.id] = nil
+  for _, pd in pairs(self.pd) do
+    pd.user_roles[u.id] = nil
+    for k in pd.keys:each() do
+      if k._owner_type == "user" and k._owner_id == u.id then
+        k._owner_snapshot = { id = u.id, name = u.name, email = u.email, created = u.created }
+      end
+    end
+  end
+  self.users:remove(u.id)
+  self.email_idx[u.email:lower()] = nil
 end
 
 function State:remove_project_member(pid, uid)
@@ -317,6 +343,20 @@ end
 
 -- seeding --------------------------------------------------------------------------------------
 
+-- Seeded keys look used like in a living organization: in turn recently (the last hour), long ago
+-- (four months) and never (null).
+function State:seed_key_usage(k)
+  self.seeded_keys = (self.seeded_keys or 0) + 1
+  local i = self.seeded_keys
+  local T = self.seeded_at
+  if i % 3 == 1 then
+    k.last_used_at = T - (i * 137) % 3600
+  elseif i % 3 == 2 then
+    k.last_used_at = T - 120 * 86400 - i * 3600
+  end
+  return k
+end
+
 local DEFAULT_SEED = { projects = 3, users = 5, groups = 2, invites = 2, certificates = 1, roles = 2,
   audit_events = 50, service_accounts = 1, api_keys = 1 }
 
@@ -350,7 +390,8 @@ function M.new(opts)
   self.retention = "zero_data_retention"
   self.spend_limit = nil
 
-  local T = M.SEED_EPOCH
+  local T = math.tointeger(self.clock()) or math.floor(self.clock())
+  self.seeded_at = T
   -- users
   local users_snap = {}
   for i = 1, n.users do
@@ -361,7 +402,7 @@ function M.new(opts)
     local u = self.users:add({
       object = "organization.user", id = self:id("user_", 24), name = name, email = email,
       role = i == 1 and "owner" or "reader",
-      added_at = T - (n.users - i + 1) * 3600, created = T - (n.users - i + 1) * 3600 - 400,
+      added_at = T - 300 * 86400 - (n.users - i + 1) * 3600, created = T - 300 * 86400 - (n.users - i + 1) * 3600 - 400,
       api_key_last_used_at = null, is_default = i == 1, is_scim_managed = false, is_service_account = false,
       developer_persona = null, technical_level = null,
     })
@@ -379,7 +420,7 @@ function M.new(opts)
   for i = 1, n.projects do
     local base = PROJECT_NAMES[(i - 1) % #PROJECT_NAMES + 1]
     local name = i > #PROJECT_NAMES and (base .. " " .. i) or base
-    local t = T - (n.projects - i + 1) * 7200
+    local t = T - 200 * 86400 - (n.projects - i + 1) * 7200
     local p = self.projects:add({
       id = self:id("proj_", 24), object = "organization.project", name = name, created_at = t,
       archived_at = null, status = "active",
@@ -389,7 +430,8 @@ function M.new(opts)
     if n.users >= 1 then
       self:add_project_member(p.id, self.users.items[1].id, "owner", t)
       for _ = 1, n.api_keys do
-        self:new_project_key(p.id, { name = name .. " key", owner_id = self.users.items[1].id, created_at = t })
+        self:seed_key_usage(self:new_project_key(p.id,
+          { name = name .. " key", owner_id = self.users.items[1].id, created_at = t }))
       end
     end
     for s = 1, n.service_accounts do
@@ -397,13 +439,14 @@ function M.new(opts)
         object = "organization.project.service_account", id = self:id("svc_acct_", 16),
         name = name .. " bot " .. s, role = "member", created_at = t + s,
       })
-      self:new_project_key(p.id, { svc = true, owner_id = svc.id, created_at = t + s })
+      self:seed_key_usage(self:new_project_key(p.id, { svc = true, owner_id = svc.id, created_at = t + s }))
     end
   end
   if n.projects > 0 then
     for i = 2, n.users do
       local p = self.projects.items[(i - 2) % n.projects + 1]
-      self:add_project_member(p.id, self.users.items[i].id, "member", self.users.items[i].added_at)
+      local u = self.users.items[i]
+      self:add_project_member(p.id, u.id, "member", math.max(p.created_at, u.added_at))
     end
   end
   -- groups
@@ -450,6 +493,16 @@ function M.new(opts)
       _content = "-----BEGIN CERTIFICATE-----\nMIIB" .. self.rng:alnum(40) .. "\n-----END CERTIFICATE-----",
     })
   end
+  -- usage and costs are drawn from the seeded projects, their members and keys
+  local world = {}
+  for p in self.projects:each() do
+    local pd = self:pdata(p.id)
+    local w = { id = p.id, users = {}, keys = {} }
+    for m in pd.users:each() do w.users[#w.users + 1] = m.user_id end
+    for k in pd.keys:each() do w.keys[#w.keys + 1] = k.id end
+    world[#world + 1] = w
+  end
+  self.usage_world = usage.world(self.seed, world)
   self.audit = audit.new({
     seed = self.seed, count = n.audit_events, end_time = T, users = users_snap, projects = proj_snap,
     key = { id = self.primary_key.id, user = { id = self.owner.id, email = self.owner.email } },

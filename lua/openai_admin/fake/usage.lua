@@ -18,15 +18,15 @@ local SPECS = {
     object = "organization.usage.completions.result",
     dims = { "project_id", "user_id", "api_key_id", "model", "batch", "service_tier", "api_source" },
     models = TEXT_MODELS,
-    metrics = function(r, scale)
-      local input = r(200000, 1500000) // scale
+    metrics = function(r)
+      local input = r(4000, 30000)
       return {
         input_tokens = input,
         output_tokens = input // r(3, 6),
         input_cached_tokens = input // r(2, 5),
         input_audio_tokens = 0,
         output_audio_tokens = 0,
-        num_model_requests = math.max(1, input // r(250, 400)),
+        num_model_requests = math.max(1, input // r(25, 40)),
       }
     end,
   },
@@ -34,26 +34,26 @@ local SPECS = {
     object = "organization.usage.embeddings.result",
     dims = { "project_id", "user_id", "api_key_id", "model" },
     models = { "text-embedding-3-small", "text-embedding-3-large" },
-    metrics = function(r, scale)
-      local input = r(500000, 3000000) // scale
-      return { input_tokens = input, num_model_requests = math.max(1, input // r(2000, 4000)) }
+    metrics = function(r)
+      local input = r(10000, 60000)
+      return { input_tokens = input, num_model_requests = math.max(1, input // r(200, 400)) }
     end,
   },
   moderations = {
     object = "organization.usage.moderations.result",
     dims = { "project_id", "user_id", "api_key_id", "model" },
     models = { "omni-moderation-latest", "text-moderation-latest" },
-    metrics = function(r, scale)
-      local input = r(40000, 120000) // scale
-      return { input_tokens = input, num_model_requests = math.max(1, input // r(50, 80)) }
+    metrics = function(r)
+      local input = r(800, 2500)
+      return { input_tokens = input, num_model_requests = math.max(1, input // r(5, 8)) }
     end,
   },
   images = {
     object = "organization.usage.images.result",
     dims = { "project_id", "user_id", "api_key_id", "model", "size", "source" },
     models = { "dall-e-3", "gpt-image-1" },
-    metrics = function(r, scale)
-      local n = math.max(1, r(10, 60) // scale)
+    metrics = function(r)
+      local n = r(1, 3)
       return { images = n, num_model_requests = math.max(1, n - r(0, 3)) }
     end,
   },
@@ -61,61 +61,61 @@ local SPECS = {
     object = "organization.usage.audio_speeches.result",
     dims = { "project_id", "user_id", "api_key_id", "model" },
     models = { "tts-1", "gpt-4o-mini-tts" },
-    metrics = function(r, scale)
-      local c = r(100000, 250000) // scale
-      return { characters = c, num_model_requests = math.max(1, c // r(600, 800)) }
+    metrics = function(r)
+      local c = r(2000, 5000)
+      return { characters = c, num_model_requests = math.max(1, c // r(60, 80)) }
     end,
   },
   audio_transcriptions = {
     object = "organization.usage.audio_transcriptions.result",
     dims = { "project_id", "user_id", "api_key_id", "model" },
     models = { "whisper-1", "gpt-4o-transcribe" },
-    metrics = function(r, scale)
-      local s = r(3000, 9000) // scale
-      return { seconds = s, num_model_requests = math.max(1, s // r(60, 90)) }
+    metrics = function(r)
+      local s = r(60, 200)
+      return { seconds = s, num_model_requests = math.max(1, s // r(6, 9)) }
     end,
   },
   vector_stores = {
     object = "organization.usage.vector_stores.result",
     dims = { "project_id" },
-    metrics = function(r, scale)
-      return { usage_bytes = r(1000000000, 1200000000) // scale }
+    metrics = function(r)
+      return { usage_bytes = r(20000000, 25000000) }
     end,
   },
   code_interpreter_sessions = {
     object = "organization.usage.code_interpreter_sessions.result",
     dims = { "project_id" },
-    metrics = function(r, scale)
-      return { num_sessions = math.max(1, r(20, 50) // scale) }
+    metrics = function(r)
+      return { num_sessions = r(1, 2) }
     end,
   },
   file_search_calls = {
     object = "organization.usage.file_searches.result",
     dims = { "project_id", "user_id", "api_key_id", "vector_store_id" },
-    metrics = function(r, scale)
-      return { num_requests = math.max(1, r(800, 1500) // scale) }
+    metrics = function(r)
+      return { num_requests = r(15, 30) }
     end,
   },
   web_search_calls = {
     object = "organization.usage.web_searches.result",
     dims = { "project_id", "user_id", "api_key_id", "model", "context_level", "api_source" },
     models = { "gpt-4o-search-preview", "gpt-4o-mini-search-preview" },
-    metrics = function(r, scale)
-      local n = math.max(1, r(400, 700) // scale)
-      return { num_requests = n, num_model_requests = math.max(1, n - r(50, 150) // scale) }
+    metrics = function(r)
+      local n = r(8, 15)
+      return { num_requests = n, num_model_requests = math.max(1, n - r(1, 3)) }
     end,
   },
   costs = {
     object = "organization.costs.result",
     dims = { "project_id", "user_id", "api_key_id", "line_item", "api_source" },
-    metrics = function(r, scale, combo)
-      local q = r(20000000, 90000000) // scale
-      local per_m = ({ 0.15, 0.6, 2.5, 10.0 })[r(1, 4)]
-      local value = math.floor(q / 1000000 * per_m * 10000 + 0.5) / 10000
+    metrics = function(r, dims)
+      -- micro-dollars: integers, so every aggregate is exact; rendered as value = micros / 1e6
+      local q = r(200000, 2000000)
+      local line = dims.line_item
       return {
-        amount = { value = value + 0.0, currency = "usd" },
+        _micros = r(1000, 4000000),
         quantity = q,
-        quantity_unit = (combo and combo.line_item and combo.line_item:match("image")) and "images" or "tokens",
+        quantity_unit = (type(line) == "string" and line:match("image")) and "images" or "tokens",
       }
     end,
   },
@@ -124,13 +124,13 @@ SPECS.decisions = {
   object = "organization.usage.decisions.result",
   dims = SPECS.completions.dims,
   models = TEXT_MODELS,
-  metrics = function(r, scale)
-    local input = r(30000, 60000) // scale
+  metrics = function(r)
+    local input = r(600, 1200)
     return {
       input_tokens = input,
       output_tokens = input // r(5, 7),
       input_cached_tokens = input // r(2, 3),
-      num_model_requests = math.max(1, input // r(70, 90)),
+      num_model_requests = math.max(1, input // r(7, 9)),
     }
   end,
 }
@@ -148,10 +148,46 @@ local FILTER_OF = {
   line_item = "line_items",
 }
 
-local function domain(name, spec, env)
-  if name == "project_id" then return env.projects end
-  if name == "user_id" then return env.users end
-  if name == "api_key_id" then return env.api_keys end
+--- The organization usage is drawn from, fixed at seeding so that every query sees the same
+--- history: { seed, projects = { { id, users = {ids}, keys = {ids} }... }, vs_suffix }.
+function M.world(seed, projects)
+  return { seed = seed, projects = projects, vs_suffix = util.alnum_of(util.hash(seed, "vs"), 10) }
+end
+
+-- Usage is a stream of deterministic atomic records, 1 to 3 per endpoint and hour, each with a
+-- time inside its hour, one value for every dimension and integer metrics (costs in micro-dollars).
+-- Every query aggregates the same atoms, so any grouping, filter or bucket width adds up exactly:
+-- the groups sum to the ungrouped total and 24 hourly buckets to the daily one.
+local function atoms_of_hour(name, spec, world, hour)
+  local out = {}
+  local n = util.hash(world.seed, name, "n", hour) % 3 + 1
+  for j = 1, n do
+    local rng = util.rng(util.hash(world.seed, name, hour, j))
+    local function r(lo, hi) return rng:int(lo, hi) end
+    local a = { _t = hour + r(0, 3599), dims = {} }
+    local project = #world.projects > 0 and world.projects[r(1, #world.projects)] or nil
+    for _, d in ipairs(spec.dims) do
+      local v
+      if d == "project_id" then
+        v = project and project.id
+      elseif d == "user_id" then
+        v = project and #project.users > 0 and project.users[r(1, #project.users)] or nil
+      elseif d == "api_key_id" then
+        v = project and #project.keys > 0 and project.keys[r(1, #project.keys)] or nil
+      else
+        local dom = M.domain(d, spec, world)
+        v = dom[r(1, #dom)]
+      end
+      if v == nil then v = null end
+      a.dims[d] = v
+    end
+    a.metrics = spec.metrics(r, a.dims)
+    out[j] = a
+  end
+  return out
+end
+
+function M.domain(name, spec, world)
   if name == "model" then return spec.models or TEXT_MODELS end
   if name == "batch" then return { false, true } end
   if name == "service_tier" then return { "default", "flex" } end
@@ -159,14 +195,35 @@ local function domain(name, spec, env)
   if name == "size" then return { "1024x1024", "1024x1792" } end
   if name == "source" then return { "image.generation", "image.edit" } end
   if name == "context_level" then return { "medium", "low" } end
-  if name == "vector_store_id" then return { "vs_" .. env.vs_suffix .. "A", "vs_" .. env.vs_suffix .. "B" } end
+  if name == "vector_store_id" then return { "vs_" .. world.vs_suffix .. "A", "vs_" .. world.vs_suffix .. "B" } end
   if name == "line_item" then return LINE_ITEMS end
   return { null }
 end
 
---- handle(name, row, q, env): env = { seed, now, projects = {...ids}, users, api_keys, vs_suffix }
+local function add_metrics(acc, m)
+  for k, v in pairs(m) do
+    if k == "_micros" then
+      acc._micros = (acc._micros or 0) + v
+    elseif math.type(v) == "integer" then
+      acc[k] = (acc[k] or 0) + v
+    elseif acc[k] == nil then
+      acc[k] = v -- a label (quantity_unit)
+    end
+  end
+end
+
+local function zero_metrics(spec, world)
+  -- the fields of an atom's metrics, zeroed (an ungrouped bucket without usage)
+  local m = spec.metrics(function(lo) return lo end, {}, world)
+  local z = {}
+  for k, v in pairs(m) do z[k] = math.type(v) == "integer" and 0 or v end
+  return z
+end
+
+--- handle(name, q, env): env = { now, world = M.world(...) }
 function M.handle(name, q, env)
   local spec = SPECS[name]
+  local world = env.world
   local is_costs = name == "costs"
   local bw = q.bucket_width or "1d"
   local width = WIDTH[bw]
@@ -204,80 +261,87 @@ function M.handle(name, q, env)
     end
     cursor = v
   end
-  -- grouping and filters
   local grouped = {}
   for _, g in ipairs(q.group_by or {}) do grouped[g] = true end
   local axes = {}
   for _, d in ipairs(spec.dims) do
-    if grouped[d] then
-      local fp = FILTER_OF[d]
-      local vals = (fp and q[fp]) or domain(d, spec, env)
-      if d == "batch" and q.batch ~= nil then vals = { q.batch } end
-      if #vals == 0 then vals = { null } end
-      axes[#axes + 1] = { name = d, vals = vals }
-    end
+    if grouped[d] then axes[#axes + 1] = d end
   end
-  local scale = 1
-  for _, a in ipairs(axes) do scale = scale * math.min(#domain(a.name, spec, env), 4) end
-  scale = math.max(1, scale // 2)
-  -- a filter on a dimension that is not grouped selects a share of the total
+  -- filters: dimension -> set of accepted values (tostring'd, so booleans compare too)
+  local filters = {}
   for _, d in ipairs(spec.dims) do
     local fp = FILTER_OF[d]
-    if not grouped[d] and fp and q[fp] then
-      local dom = #domain(d, spec, env)
-      scale = scale * math.max(1, dom + 1 - #q[fp])
-    end
+    if fp and q[fp] and #q[fp] > 0 then filters[d] = util.set_of(q[fp]) end
   end
-  if q.batch ~= nil and not grouped.batch then scale = scale * 2 end
-  -- enumerate combos once
-  local combos = { {} }
-  for _, a in ipairs(axes) do
-    local nxt = {}
-    for _, c in ipairs(combos) do
-      for _, v in ipairs(a.vals) do
-        local c2 = {}
-        for k, x in pairs(c) do c2[k] = x end
-        c2[a.name] = v
-        nxt[#nxt + 1] = c2
-      end
+  if q.batch ~= nil then filters.batch = { [q.batch] = true } end
+  local function passes(a)
+    if a._t >= env.now then return false end -- no usage from the future
+    for d, set in pairs(filters) do
+      if not set[a.dims[d]] then return false end
     end
-    combos = nxt
+    return true
   end
-  -- keep a page's size bounded: fewer buckets per page when there are many group combinations
-  if #combos * limit > 50000 then limit = math.max(1, 50000 // #combos) end
-  local data = {}
-  local t = cursor
-  local function gen(c, h)
-    local rng = util.rng(h)
-    local function r(lo, hi) return rng:int(lo, hi) end
+  local cache = {}
+  local function atoms(hour)
+    local list = cache[hour]
+    if not list then
+      list = atoms_of_hour(name, spec, world, hour)
+      cache[hour] = list
+    end
+    return list
+  end
+  local function render(acc, dims)
     local res = { object = spec.object }
-    for k, v in pairs(spec.metrics(r, scale, c)) do res[k] = v end
+    for k, v in pairs(acc) do
+      if k ~= "_micros" then res[k] = v end
+    end
+    if is_costs then res.amount = { value = (acc._micros or 0) / 1e6, currency = "usd" } end
     for _, d in ipairs(spec.dims) do
-      local v = c[d]
+      local v = dims and dims[d]
       if v == nil then v = null end
       res[d] = v
     end
     return res
   end
+  local data = {}
+  local t = cursor
   while t < end_time and #data < limit do
-    local results = {}
-    local first_h
-    for i, c in ipairs(combos) do
-      local ckey = {}
-      for _, a in ipairs(axes) do ckey[#ckey + 1] = tostring(c[a.name]) end
-      local h = util.hash(env.seed, name, t, table.concat(ckey, "|"))
-      if i == 1 then first_h = h end
-      -- sparse data when grouped: drop roughly a quarter of the combinations (never all of them)
-      if #axes == 0 or h % 4 ~= 0 then results[#results + 1] = gen(c, h) end
+    local bucket_end = t + width
+    local groups, order = {}, {}
+    for hour = t - t % 3600, bucket_end - 1, 3600 do
+      for _, a in ipairs(atoms(hour)) do
+        if a._t >= t and a._t < bucket_end and passes(a) then
+          local key_parts, dims = {}, {}
+          for i, d in ipairs(axes) do
+            key_parts[i] = tostring(a.dims[d])
+            dims[d] = a.dims[d]
+          end
+          local key = table.concat(key_parts, "\1")
+          local g = groups[key]
+          if not g then
+            g = { key = key, dims = dims, acc = {} }
+            groups[key] = g
+            order[#order + 1] = g
+          end
+          add_metrics(g.acc, a.metrics)
+        end
+      end
     end
-    if #results == 0 and combos[1] then results[1] = gen(combos[1], first_h) end
+    local results = {}
+    if #axes == 0 then
+      local g = order[1]
+      results[1] = render(g and g.acc or zero_metrics(spec, world), nil)
+    else
+      table.sort(order, function(x, y) return x.key < y.key end)
+      for i, g in ipairs(order) do results[i] = render(g.acc, g.dims) end
+    end
     data[#data + 1] = {
       object = "bucket",
       start_time = t,
-      end_time = t + width,
+      end_time = bucket_end,
       results = json.array(results),
     }
-    t = t + width
+    t = bucket_end
   end
   local has_more = t < end_time
   return {

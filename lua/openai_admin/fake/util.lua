@@ -115,10 +115,28 @@ function M.is_api_error(e)
   return getmetatable(e) == ApiError
 end
 
+--- s itself when it is valid UTF-8; else each byte of an invalid sequence as \xHH (so that
+--- a message quoting client input can always be encoded as JSON).
+function M.utf8_safe(s)
+  if type(s) ~= "string" or utf8.len(s) then return s end
+  local out, i, n = {}, 1, #s
+  while i <= n do
+    if pcall(utf8.codepoint, s, i, i) then -- raises on an invalid sequence at i
+      local j = utf8.offset(s, 2, i)
+      out[#out + 1] = s:sub(i, j - 1)
+      i = j
+    else
+      out[#out + 1] = ("\\x%02X"):format(s:byte(i))
+      i = i + 1
+    end
+  end
+  return table.concat(out)
+end
+
 function M.error_body(e)
   return {
     error = {
-      message = e.message,
+      message = M.utf8_safe(e.message),
       type = e.type,
       param = e.param == nil and json.null or e.param,
       code = e.code == nil and json.null or e.code,

@@ -1,0 +1,60 @@
+#!/bin/sh
+# make embed-test: runs the C embedding hosts built in BUILD (default build-tsan, by the
+# embed-test target) against a fake Admin API started here, under ThreadSanitizer, and fails on
+# any ThreadSanitizer report or any failed request.
+#   sh examples/embed/run-test.sh [BUILD]
+# THREADS and REQUESTS (default 8 and 500) size the threads host's runs.
+cd "$(dirname "$0")/../.." || exit 1
+build=${1:-build-tsan}
+threads=${THREADS:-8}
+requests=${REQUESTS:-500}
+work=$(mktemp -d)
+fifo="$work/fake.out"
+mkfifo "$fifo" || exit 1
+lua5.4 bin/openai-admin-fake --port 0 --quiet >"$fifo" 2>"$work/fake.err" &
+fake_pid=$!
+trap 'kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+exec 3<"$fifo"
+read -r base_url <&3 || { echo "embed-test: the fake server did not start" >&2; cat "$work/fake.err" >&2; exit 1; }
+
+# The modules from the tree: the Lua layer from lua/, core.so (for --open dynamic) from BUILD.
+LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;"
+LUA_CPATH="$PWD/$build/?.so;;"
+export LUA_PATH LUA_CPATH
+
+failed=0
+reports_total=0
+# run NAME COMMAND...: one host run; TSan writes its reports to $work/tsan.NAME.<pid>.
+run() {
+  name=$1
+  shift
+  TSAN_OPTIONS="halt_on_error=0 exitcode=66 log_path=$work/tsan.$name suppressions=$PWD/examples/embed/tsan.supp" \
+    "$@" >"$work/$name.out" 2>"$work/$name.err"
+  status=$?
+  reports=$(cat "$work"/tsan."$name".* 2>/dev/null | grep -c '^WARNING: ThreadSanitizer:')
+  reports_total=$((reports_total + reports))
+  summary=$(tail -n 1 "$work/$name.out")
+  if [ "$status" -eq 0 ] && [ "$reports" -eq 0 ]; then
+    echo "ok   $name: ${summary:-"(no output)"}; ThreadSanitizer reports: 0"
+  else
+    failed=$((failed + 1))
+    echo "FAIL $name (exit status $status): ${summary:-"(no output)"}; ThreadSanitizer reports: $reports"
+    head -c 4000 "$work/$name.err"
+    cat "$work"/tsan."$name".* 2>/dev/null | head -n 80
+  fi
+}
+
+echo "embed-test: fake Admin API at $base_url; hosts from $build/embed"
+run threads-static "$build/embed/embed_threads" --threads "$threads" --requests "$requests" --open static "$base_url"
+run threads-dynamic "$build/embed/embed_threads" --threads "$threads" --requests "$requests" --open dynamic "$base_url"
+run threads-mixed-once "$build/embed/embed_threads_once" --threads "$threads" --requests 50 --open mixed "$base_url"
+if [ -x "$build/embed/embed_poll" ]; then
+  run poll-loop "$build/embed/embed_poll" "$base_url"
+fi
+
+if [ "$failed" -eq 0 ]; then
+  echo "embed-test: passed (ThreadSanitizer reports: $reports_total)"
+else
+  echo "embed-test: FAILED: $failed run(s) failed (ThreadSanitizer reports: $reports_total)"
+fi
+[ "$failed" -eq 0 ]
