@@ -23,9 +23,15 @@ local KIND_EXIT = {
 }
 
 -- The exit code for an error object (or any other raised value).
+local function interrupted(err)
+  -- lua.c's SIGINT hook raises "interrupted!"; the request path may wrap it in an error object
+  if type(err) == "string" then return err:find("interrupted!", 1, true) ~= nil end
+  return errors.is(err) and type(err.message) == "string" and err.message:find("^interrupted!") ~= nil
+end
+
 function M.exit_code(err)
+  if interrupted(err) then return EXIT.interrupted end
   if errors.is(err) then return err.exit_code or KIND_EXIT[err.kind] or EXIT.api end
-  if type(err) == "string" and err:find("interrupted!", 1, true) then return EXIT.interrupted end
   return EXIT.api
 end
 
@@ -389,22 +395,28 @@ function Run:walk(row, page, w)
   w:finish()
 end
 
--- The request an endpoint call would send, built by the library's own checks and encoding
--- (params.compile(row).prepare, as openai_admin.init and pages.first do).
+-- The request an endpoint call would send, built by the library's own stages (validate:
+-- params.compile(row).prepare, encode: request/encode.lua), as request/pipeline.lua's call and
+-- walk do, stopping before send.
 local COMPILED = {}
 function M.build_request(row, base_url, path_values, params)
+  local encode = require "openai_admin.request.encode"
   local c = COMPILED[row]
   if not c then c = api_params.compile(row); COMPILED[row] = c end
   local a = {}
   for i, v in ipairs(path_values) do a[i] = v end
   a[#row.path_params + 1] = params
-  local path, query, cursor, body = c.prepare(table.unpack(a, 1, #row.path_params + 1))
-  local q = query
-  if cursor then q = (q ~= "" and (q .. "&") or "") .. cursor end
-  local full = path .. (q ~= "" and ("?" .. q) or "")
-  local body_text
-  if body then body_text = assert(json.encode(body)) end
-  return { method = row.method, path = full, url = base_url .. full, body = body_text }
+  local plan = c.prepare(require("openai_admin.options").DEFAULT_MAX_REQUEST_BYTES,
+    table.unpack(a, 1, #row.path_params + 1))
+  local query, after, before = encode.query(c, plan)
+  local url
+  if row.pagination then
+    url = encode.url(plan.path, query, before and c.before_name or c.cursor_name, before or after)
+  else
+    url = encode.url(plan.path, query)
+  end
+  local req = encode.request(c, plan, url, encode.body(c, plan))
+  return { method = req.method, path = req.path, url = base_url .. req.path, body = req.body }
 end
 
 function Run:endpoint(cmd, parsed)
@@ -707,7 +719,7 @@ end
 function M.main(argv, arg0)
   local state = {}
   local ok, code = xpcall(run_main, function(e)
-    if errors.is(e) or (type(e) == "string" and e:find("interrupted!", 1, true)) then return e end
+    if errors.is(e) or interrupted(e) then return e end
     return debug.traceback(tostring(e), 2)
   end, argv, arg0, state)
   local run = state.run
@@ -718,14 +730,14 @@ function M.main(argv, arg0)
   if ok then return code end
   local err = code
   if run and run.progress_shown then run:progress("") end
-  if errors.is(err) then
+  if interrupted(err) then
+    io.stderr:write("openai-admin: interrupted\n")
+  elseif errors.is(err) then
     if run and run.o.format == "json" then
       io.stderr:write(error_json(err), "\n")
     else
       io.stderr:write(tostring(err), "\n")
     end
-  elseif M.exit_code(err) == EXIT.interrupted then
-    io.stderr:write("openai-admin: interrupted\n")
   else
     io.stderr:write("openai-admin: internal error: ", errors.scrub(tostring(err)), "\n")
   end
