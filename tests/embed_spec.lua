@@ -14,7 +14,8 @@ end
 -- them: preloaded into these (uninstrumented) threaded hosts it leaves glibc's setlocale lock
 -- corrupted, and p11-kit's destructor then hangs in freelocale at exit.
 local function host(name, args)
-  local env = ("env -u LD_PRELOAD LUA_PATH=%s LUA_CPATH=%s "):format(fake.shquote(root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;;"),
+  local lua_path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;;"
+  local env = ("env -u LD_PRELOAD LUA_PATH=%s LUA_CPATH=%s "):format(fake.shquote(lua_path),
     fake.shquote(root .. "/build/?.so;;"))
   return sh(env .. "build/embed/" .. name .. " " .. args)
 end
