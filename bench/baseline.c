@@ -7,7 +7,9 @@
  *   baseline retrieve BASE_URL KEY PATH N     N sequential GETs of PATH, each body parsed
  *   baseline page     BASE_URL KEY PATH LIMIT walk a cursor_last_id list (after=last_id) to its end
  *
- * Prints one line: "requests=R items=I cpu=SECONDS wall=SECONDS".
+ * Prints one line: "requests=R items=I cpu=SECONDS wall=SECONDS". With BENCH_GZIP=1 in the
+ * environment it asks for gzip (CURLOPT_ACCEPT_ENCODING; libcurl inflates), for the gzip probe
+ * of docs/performance.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +100,7 @@ int main(int argc, char **argv) {
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+  if (getenv("BENCH_GZIP") && strcmp(getenv("BENCH_GZIP"), "1") == 0) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
   double cpu0 = cpu_seconds(), wall0 = wall_seconds();
   int rc = 0;
   if (strcmp(mode, "retrieve") == 0) {
