@@ -24,8 +24,8 @@ local PACKAGE_OF = {
 }
 -- the standard library, and the project's own modules (tests/helpers too; jansson_ref is the
 -- test-only module make builds from tests/c/jansson_ref.c)
-local OURS = { openai_admin = true, helpers = true, jansson_ref = true, string = true, table = true, math = true, io = true,
-  os = true, coroutine = true, utf8 = true, debug = true, package = true }
+local OURS = { openai_admin = true, helpers = true, jansson_ref = true, string = true, table = true, math = true,
+  io = true, os = true, coroutine = true, utf8 = true, debug = true, package = true }
 
 describe("deps/debian.txt", function()
   it("names the package of every non-project module the tree requires (for make test)", function()
