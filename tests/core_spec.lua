@@ -1,5 +1,6 @@
--- Spec of the C core (openai_admin.core): client, request, retries, request_many, rate budget,
--- pager. It runs the project's fake HTTP host (bin/openai-admin-fake via tests/helpers/fake.lua)
+-- Spec of the C core (openai_admin.core): client, request, retries, request_many, rate budget
+-- (cursors are read in Lua: pages.lua). It runs the project's fake HTTP host
+-- (bin/openai-admin-fake via tests/helpers/fake.lua)
 -- with a small stub app written to a temp dir, so each transport behaviour (status sequences,
 -- Retry-After, dropped and truncated replies, delays) is exact and independent of the fake's
 -- Admin API state logic. Stub routes (below /v1):
@@ -140,9 +141,9 @@ describe("openai_admin.core", function()
   end)
 
   describe("module", function()
-    it("has the client, pager and JSON functions", function()
+    it("has the client and JSON functions (cursors are read in Lua: pages.lua)", function()
       assert.is_function(core.client)
-      assert.is_function(core.pager)
+      assert.is_nil(core.pager)
       assert.is_function(core.json_decode)
       assert.is_function(core.json_encode)
       assert.equal("userdata", type(core.null))
@@ -188,7 +189,7 @@ describe("openai_admin.core", function()
       assert.equal(600, info.timeout)
       assert.equal(10, info.connect_timeout)
       assert.equal(2, info.max_retries)
-      assert.equal("openai-admin-lua/0.1.0", info.user_agent)
+      assert.equal("openai-admin-lua/" .. require("openai_admin.version"), info.user_agent)
       assert.equal("adaptive", core.client{ base_url = base, admin_key = "k" }:info().rate_limit)
       assert.is_nil(info.admin_key)
     end)
@@ -240,7 +241,7 @@ describe("openai_admin.core", function()
       assert.equal("Bearer " .. KEY, h.authorization)
       assert.equal("org_1", h["openai-organization"])
       assert.equal("proj_1", h["openai-project"])
-      assert.equal("openai-admin-lua/0.1.0", h["user-agent"])
+      assert.equal("openai-admin-lua/" .. require("openai_admin.version"), h["user-agent"])
       assert.equal("application/json", h.accept)
       assert.equal("0", h["x-stainless-retry-count"])
       assert.equal("v", h["x-extra"])
@@ -349,10 +350,12 @@ describe("openai_admin.core", function()
       res = c:request{ method = "GET", path = "/status/503?key=radate&count=1&retry_after=" .. date }
       assert.equal(2, res.attempts)
       assert.is_true(res.waited >= 1 and res.waited <= 2, "waited " .. res.waited)
-      -- out of range (> 60 s): the default backoff instead
+      -- longer than max_wait (120 s): no wait begins, the 429 is the answer and says when to retry
       res = c:request{ method = "GET", path = "/status/429?key=rabig&count=1&retry_after=3600" }
-      assert.equal(2, res.attempts)
-      assert.is_true(res.waited <= 0.5)
+      assert.equal(429, res.status)
+      assert.equal(1, res.attempts)
+      assert.equal(0, res.waited)
+      assert.equal(3600, res.retry_after)
     end)
 
     it("retries 408 and 409, never other 4xx", function()
@@ -613,27 +616,35 @@ describe("openai_admin.core", function()
       assert.equal(0, res.waited)
     end)
 
-    it("max_wait caps the budget's own waits too: a call that would wait longer ends at once", function()
-      local c = client{ rate_limit = { requests = 2, window = 5, max_wait = 1 } }
+    it("max_wait never counts a call's place in the budget's queue, only the waits answers impose", function()
+      local c = client{ rate_limit = { requests = 2, window = 0.6, max_wait = 0.1 } }
       local reqs = {}
       for i = 1, 4 do reqs[i] = { method = "GET", path = "/echo", endpoint = "spec.cap" } end
       local t0 = now()
       local out = c:request_many(reqs)
-      assert.is_true(now() - t0 < 1, "took " .. (now() - t0))
-      assert.equal(200, out[1].status)
-      assert.equal(200, out[2].status)
-      for i = 3, 4 do
-        -- before any attempt: a 429 made by the budget (the caller sees a rate_limit error)
-        assert.equal(429, out[i].status)
-        assert.equal(0, out[i].attempts)
-        assert.equal(0, out[i].waited)
-        assert.is_nil(out[i].request_id)
-        assert.matches("max_wait", body(out[i]).error.message, 1, true)
-        assert.equal("rate_limit_exceeded", body(out[i]).error.code)
-      end
+      assert.is_true(now() - t0 >= 0.6, "took " .. (now() - t0))
+      for i = 1, 4 do assert.equal(200, out[i].status) end
+      assert.equal(0, out[1].waited)
+      assert.is_true(out[4].waited >= 0.6, "waited " .. out[4].waited)
+      -- a 429 closes the window for 10 s, past max_wait: that answer ends the call, saying when
+      local h = client{ rate_limit = { window = 10, max_wait = 0.5 } }
+      local res = h:request{ method = "GET", path = "/status/429?key=cap1&count=5", endpoint = "spec.cap1" }
+      assert.equal(429, res.status)
+      assert.equal(1, res.attempts)
+      assert.is_true(res.retry_after > 9, "retry_after " .. tostring(res.retry_after))
+      -- and the next call on that endpoint is refused by the budget: nothing sent, its own code
+      local r2, err = h:request{ method = "GET", path = "/echo", endpoint = "spec.cap1" }
+      assert.is_nil(r2)
+      assert.equal("rate_limit", err.kind)
+      assert.equal("budget", err.code)
+      assert.equal(0, err.attempts)
+      assert.is_nil(err.status)
+      assert.is_nil(err.request_id)
+      assert.is_true(err.retry_after > 9)
+      assert.matches("retry after", err.message, 1, true)
       -- retries and budget waits together never pass max_wait
       local a = client{ rate_limit = { window = 0.3, max_wait = 1 }, max_retries = 50 }
-      local res = a:request{ method = "GET", path = "/status/429?key=cap2&count=100", endpoint = "spec.cap2" }
+      res = a:request{ method = "GET", path = "/status/429?key=cap2&count=100", endpoint = "spec.cap2" }
       assert.equal(429, res.status)
       assert.is_true(res.attempts >= 2, "attempts " .. res.attempts)
       assert.is_true(res.waited > 0 and res.waited <= 1, "waited " .. res.waited)
@@ -645,68 +656,6 @@ describe("openai_admin.core", function()
       assert.equal(2, res.attempts)
       assert.is_true(res.waited <= 0.5)
       assert.equal(0, c:request{ method = "GET", path = "/echo", endpoint = "spec.off" }.waited)
-    end)
-  end)
-
-  describe("core.pager", function()
-    local null = core.null
-
-    it("cursor_last_id", function()
-      local p = core.pager("cursor_last_id", "GET", "/organization/projects", "limit=2")
-      assert.equal("/organization/projects?limit=2", p:next_path())
-      p:advance{ data = { { id = "a" } }, has_more = true, last_id = "proj a/b" }
-      assert.equal("/organization/projects?limit=2&after=proj%20a%2Fb", p:next_path())
-      assert.is_false(p:done())
-      p:advance{ data = { { id = "b" } }, has_more = false, last_id = "b" }
-      assert.is_nil(p:next_path())
-      assert.is_true(p:done())
-      local q = core.pager("cursor_last_id", "GET", "/x", "")
-      q:advance{ data = {}, has_more = true, last_id = "z" }
-      assert.is_nil(q:next_path())
-      q = core.pager("cursor_last_id", "GET", "/x", "")
-      q:advance{ data = { {} }, has_more = true, last_id = null }
-      assert.is_true(q:done())
-    end)
-
-    it("cursor_next", function()
-      local p = core.pager("cursor_next", "GET", "/x", "")
-      assert.equal("/x", p:next_path())
-      p:advance{ data = { {} }, has_more = true, next = "n1" }
-      assert.equal("/x?after=n1", p:next_path())
-      p:advance{ data = { {} }, has_more = true, next = null }
-      assert.is_nil(p:next_path())
-    end)
-
-    it("cursor_item_id", function()
-      local p = core.pager("cursor_item_id", "GET", "/x", "limit=1")
-      p:advance{ data = { { id = "k1" }, { id = "k2" } }, has_more = true }
-      assert.equal("/x?limit=1&after=k2", p:next_path())
-      p:advance{ data = { { id = 5 } }, has_more = true }
-      assert.is_true(p:done())
-      p = core.pager("cursor_item_id", "GET", "/x", "")
-      p:advance{ data = {}, has_more = true }
-      assert.is_true(p:done())
-    end)
-
-    it("page_token", function()
-      local p = core.pager("page_token", "GET", "/organization/usage/completions", "start_time=1")
-      p:advance{ data = {}, has_more = true, next_page = "page_2" }
-      assert.equal("/organization/usage/completions?start_time=1&page=page_2", p:next_path())
-      p:advance{ data = {}, has_more = true, next_page = "" }
-      assert.is_nil(p:next_path())
-    end)
-
-    it("single_page and a repeated cursor end the walk", function()
-      local p = core.pager("single_page", "GET", "/x", "")
-      assert.equal("/x", p:next_path())
-      p:advance{ data = {}, has_more = true }
-      assert.is_nil(p:next_path())
-      p = core.pager("cursor_next", "GET", "/x", "")
-      p:advance{ has_more = true, next = "same" }
-      p:advance{ has_more = true, next = "same" }
-      assert.is_true(p:done())
-      assert.has_error(function() core.pager("bogus", "GET", "/x", "") end)
-      assert.equal("GET", core.pager("single_page", "GET", "/x"):method())
     end)
   end)
 end)
