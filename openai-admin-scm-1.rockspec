@@ -7,7 +7,8 @@ description = {
   detailed = [[
 Drives every OpenAI Admin API endpoint (audit logs, admin keys, usage and costs, invites, users,
 groups, roles, certificates, projects and their users, service accounts, keys, rate limits,
-spend alerts and limits, permissions) with retries, auto-pagination and structured errors.
+spend alerts and limits, permissions) with retries, auto-pagination and structured errors,
+and the openai-admin command (bin/openai-admin: every endpoint from the shell; docs/cli.md).
 Needs the libcurl and jansson development files (Debian: libcurl4-openssl-dev libjansson-dev);
 pkg-config is not needed: LuaRocks finds them (CURL_DIR=..., JANSSON_DIR=... to point elsewhere).]],
   license = "MIT",
