@@ -652,8 +652,10 @@ static int start_due(oa_engine *e, double now) {
         }
         x->own_wait += extra;
         if (now + held > x->hold_seen) x->hold_seen = now + held;
-        double w = oa_rl_reserve(&e->rl, x->endpoint, now, INFINITY);
-        x->booked = 1;
+        /* a place only in a window open now: one booked windows ahead would stay booked
+         * when the budget learns a lower limit meanwhile; waiting unbooked, it asks again when
+         * the window it waits for opens, in queue order */
+        double w = oa_rl_reserve(&e->rl, x->endpoint, now, 0);
         if (w > 0) {
           x->due = now + w;
           x->waited += w;
@@ -661,6 +663,7 @@ static int start_due(oa_engine *e, double now) {
           x = next;
           continue;
         }
+        x->booked = 1;
       }
       q_unlink(e, x);
       if (start_attempt(e, x) != 0) fail_now(e, x, CURLE_OUT_OF_MEMORY, NULL);
@@ -721,8 +724,10 @@ int oa_engine_poll(oa_engine *e, double timeout) {
   struct pollfd local[16], *fds = local;
   int cap = 16;
   long before = e->n_completed;
+  int events_before = e->n_events;
   step(e);
-  while (e->n_completed == before) {
+  /* back with a completion, or with events to hand to a log (a call that retries says so now) */
+  while (e->n_completed == before && e->n_events == events_before) {
     double t = oa_engine_timeout(e);
     if (t < 0) break; /* nothing in the engine can complete */
     double now = oa_now();
