@@ -170,7 +170,8 @@ function CHILD.ratelimit(url, pid, uid, n, c, variant, workers)
 end
 
 -- 87 creates under 7 per window through client:map (bench/bulk_import.lua)
-function CHILD.bulk_import(...) require("bulk_import").child(KEY, ...) end
+local bulk_import = dofile(ROOT .. "/bench/bulk_import.lua")
+function CHILD.bulk_import(...) bulk_import.child(KEY, ...) end
 
 if arg[1] == "--child" then
   local mode = arg[2]
@@ -465,7 +466,7 @@ section("rate_limited", function()
 end)
 -- 4b. 87 creates through client:map under 7 per window (bench/bulk_import.lua)
 section("bulk_import", function()
-  require("bulk_import").run { srv = srv, lua_child = lua_child, row = row, verdict = verdict, say = say }
+  bulk_import.run { srv = srv, lua_child = lua_child, row = row, verdict = verdict, say = say }
 end)
 srv:stop()
 
