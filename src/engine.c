@@ -448,7 +448,9 @@ static int start_attempt(oa_engine *e, oa_xfer *x) {
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, x->timeout_ms);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, x->connect_timeout_ms);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->sent);
-  curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+  /* over TLS, wait for a connection that may speak HTTP/2 rather than open one per transfer;
+   * plain http is HTTP/1.1 here: a transfer takes a free connection or opens its own */
+  if (strncmp(x->url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, cf->max_response_bytes);
   if (cf->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, cf->ca_file);
   if (cf->ca_path) curl_easy_setopt(h, CURLOPT_CAPATH, cf->ca_path);
