@@ -148,7 +148,7 @@ CORE_AR     := $(BUILD)/libopenai_admin_core.a
 LUA_LINK    ?= $(shell $(PKG_CONFIG) --libs lua5.4 2>/dev/null)
 EMBED_CFLAGS = $(CSTD) $(WARN) $(OPT) $(SAN) -pthread -DOA_EMBED_STATIC $(LUA_CFLAGS) $(CFLAGS)
 EMBED_LIBS   = -Wl,-E $(LUA_LINK) $(CURL_LIBS) $(JSON_LIBS) -lm -ldl -pthread
-EMBED_HOSTS := $(EMBED_DIR)/embed_threads $(EMBED_DIR)/embed_threads_once
+EMBED_HOSTS := $(EMBED_DIR)/embed_threads $(EMBED_DIR)/embed_threads_once $(EMBED_DIR)/embed_poll
 
 $(CORE_AR): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -160,6 +160,10 @@ $(BUILD)/obj/embed/core_not_threadsafe.o: src/core.c $(wildcard src/*.h)
 	$(CC) $(ALL_CFLAGS) -DOA_TEST_CURL_NOT_THREADSAFE $(LUA_CFLAGS) $(CURL_CFLAGS) -c $< -o $@
 
 $(EMBED_DIR)/embed_threads: examples/embed/embed_threads.c $(CORE_AR)
+	@mkdir -p $(dir $@)
+	$(CC) $(EMBED_CFLAGS) $< -o $@ $(CORE_AR) $(EMBED_LIBS)
+
+$(EMBED_DIR)/embed_poll: examples/embed/embed_poll.c $(CORE_AR)
 	@mkdir -p $(dir $@)
 	$(CC) $(EMBED_CFLAGS) $< -o $@ $(CORE_AR) $(EMBED_LIBS)
 
