@@ -108,7 +108,10 @@ end
 
 -- THE constructor. `fields` becomes the error object (kind and message are required).
 function M.new(fields)
-  assert(type(fields) == "table" and type(fields.kind) == "string", "errors.new needs a kind")
+  if type(fields) ~= "table" or type(fields.kind) ~= "string" then
+    error(setmetatable({ kind = "invalid_argument", message = "errors.new: expected a table with a string kind" },
+      Error), 0)
+  end
   if fields.message == nil then fields.message = fields.kind end
   return setmetatable(fields, Error)
 end
