@@ -39,8 +39,8 @@ local entries = {}
 
 entries[#entries + 1] = {
   words = { "report", "costs" },
-  summary = "Costs of a range from the Costs API (the financial source of truth, not usage x prices): every bucket "
-    .. "and page, one row per (day, group), amounts exactly as the API gave them; totals on stderr",
+  summary = "Costs from the Costs API (the financial source of truth, not usage x prices), exact amounts; "
+    .. "totals on stderr",
   flags = flags(TIME_FLAGS, {
     { name = "group_by", type = "string", array = true, enum = buckets.group_dims("admin.organization.usage.costs"),
       description = "group by project_id and/or line_item (repeat the flag)" },
@@ -62,8 +62,7 @@ for _, name in ipairs(buckets.usage_endpoints()) do
   local sdk = "admin.organization.usage." .. name
   entries[#entries + 1] = {
     words = { "report", "usage", name },
-    summary = "Usage of " .. name:gsub("_", " ") .. " over a range: every bucket and page, one row per (bucket, "
-      .. "group) with names for projects, users and keys; totals on stderr",
+    summary = "Usage of " .. name:gsub("_", " ") .. ": every bucket and page, names for projects, users, keys",
     flags = flags(TIME_FLAGS, {
       { name = "group_by", type = "string", array = true, enum = buckets.group_dims(sdk),
         description = "group by these dimensions (repeat the flag)" },
@@ -89,8 +88,7 @@ end
 
 entries[#entries + 1] = {
   words = { "report", "keys" },
-  summary = "Every admin key and every project and service account key of every project, flagged never_used, "
-    .. "unused_N_days, owner_left_project, owner_left_org, owner_deleted",
+  summary = "Every admin, project and service account key, flagged never used, stale, or owner gone",
   flags = {
     { name = "stale_days", type = "number", default = 90, description = "flag keys unused for this many days" },
     { name = "flagged", type = "boolean", default = false, description = "only the keys with a flag" },
@@ -110,8 +108,7 @@ entries[#entries + 1] = {
 
 entries[#entries + 1] = {
   words = { "access-review" },
-  summary = "Who can do what, one snapshot for a compliance file: users and their organization roles, groups, each "
-    .. "project's members, groups and service accounts (--format json: one nested document)",
+  summary = "Who can do what: users, roles, groups, project members and service accounts, one snapshot",
   flags = {},
   run = function(ctx)
     local ar = job("access_review")
@@ -126,9 +123,8 @@ entries[#entries + 1] = {
 
 entries[#entries + 1] = {
   words = { "rotate-key" },
-  summary = "Rotate a service account's key: create a new key, hand its secret over (stdout, or --secret-file "
-    .. "created with mode 0600; never a log), optionally wait for your confirmation that it works, delete the old "
-    .. "key. --dry-run prints the plan; on any failure the old key stays and the new key's id is reported",
+  summary = "Rotate a service account key: new key, secret to stdout or a 0600 --secret-file (never a log), "
+    .. "optional --wait, old key deleted; on failure the old key stays",
   destructive = true,
   flags = {
     { name = "project_id", type = "string", required = true },
@@ -171,9 +167,7 @@ entries[#entries + 1] = {
 
 entries[#entries + 1] = {
   words = { "offboard" },
-  summary = "Offboard a user (id or email): every project and group membership, role assignment and key they own, "
-    .. "then the user; prints the plan first; stops before any change if the calling admin key is theirs or a "
-    .. "project would lose its last owner; a re-run finishes a partial run",
+  summary = "Offboard a user (id or email): memberships, roles, keys, then the user; plan first; re-runnable",
   destructive = true,
   positionals = { "user" },
   flags = {
