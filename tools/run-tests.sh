@@ -34,7 +34,7 @@ for log in "$vglogs"/*.log; do
   failed=$((failed + 1))
 done
 if [ $# -eq 0 ] && command -v luacheck >/dev/null 2>&1; then
-  if luacheck -q lua bin tests tools >"$out" 2>&1; then
+  if luacheck -q lua bin/* tests tools examples bench >"$out" 2>&1; then
     passed=$((passed + 1)); echo "ok - luacheck"
   else
     cat "$out"; failed=$((failed + 1)); echo "not ok - luacheck"
