@@ -210,6 +210,10 @@ describe("jobs reports", function()
   it("access review: every user, group membership, project member and service account", function()
     f:reset()
     local org = client.admin.organization
+    local p1 = org.projects:list():collect()[1]
+    local m1 = org.projects.users:list(p1.id):collect()[1]
+    local prole = org.projects.roles:create(p1.id, { role_name = "Auditor", permissions = { "api.keys.read" } })
+    org.projects.users.roles:create(p1.id, m1.id, { role_id = prole.id })
     local snap = jobs.access_review.snapshot(client)
     local rows = snap.rows
     local function count(pred)
@@ -224,9 +228,14 @@ describe("jobs reports", function()
       members = members + #org.projects.users:list(p.id):collect()
       svcs = svcs + #org.projects.service_accounts:list(p.id):collect()
     end
-    assert.equal(members, count(function(r) return r.scope_type == "project" and r.principal_type == "user" end))
+    assert.equal(members, count(function(r)
+      return r.scope_type == "project" and r.principal_type == "user" and r.via == "direct"
+    end))
     assert.equal(svcs, count(function(r) return r.principal_type == "service_account" end))
     assert.is_true(count(function(r) return r.scope_type == "group" end) > 0)
+    assert.equal(1, count(function(r)
+      return r.scope_id == p1.id and r.principal_id == m1.id and r.role == "Auditor" and r.via == "role_assignment"
+    end))
     local doc = json.decode(assert(json.encode(snap.document)))
     assert.equal(#users, #doc.users)
     assert.is_string(doc.generated_at)
