@@ -245,7 +245,9 @@ function M.start_fake(arg0)
   if not script then
     usage("--fake: cannot find openai-admin-fake (install the openai-admin-fake rock or set OPENAI_ADMIN_FAKE)", "fake")
   end
-  local inner = "echo $$; exec " .. shquote(script) .. " --port 0 --quiet --admin-key " .. FAKE_KEY
+  -- the fake finds the modules this command found (an install prefix, a LuaRocks tree, the tree)
+  local inner = "echo $$; LUA_PATH=" .. shquote(package.path) .. " LUA_CPATH=" .. shquote(package.cpath)
+    .. " exec " .. shquote(script) .. " --port 0 --quiet --admin-key " .. FAKE_KEY
   local h = assert(io.popen("exec sh -c " .. shquote(inner), "r"))
   local pid = tonumber(h:read("l") or "")
   local url = h:read("l")
