@@ -434,7 +434,8 @@ function Run:endpoint(cmd, parsed)
   if o.dry_run then
     io.stdout:write(req.method, " ", req.url, "\n")
     if req.body then io.stdout:write(req.body, "\n") end
-    if row.pagination and row.pagination ~= "single_page" and not o.no_paginate and tty().stderr then
+    local walks = row.pagination and row.pagination ~= "single_page" and not o.no_paginate
+    if walks and tty().stderr then
       io.stderr:write("openai-admin: (dry run) a list: the following pages would be requested as the walk goes\n")
     end
     return EXIT.ok
