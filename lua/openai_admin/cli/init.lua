@@ -332,7 +332,8 @@ function Run:writer(list, columns)
       return resolver(kind, id, row)
     end
   end
-  return output.new { format = fmt, fields = o.fields or columns, list = list, width = fmt == "table" and terminal_width() or nil,
+  return output.new { format = fmt, fields = o.fields or columns, list = list,
+    width = fmt == "table" and terminal_width() or nil,
     names = names }
 end
 
