@@ -27,13 +27,15 @@ FAKE_SRC   := $(wildcard src/fake/*.c)
 FAKE_OBJ   := $(FAKE_SRC:src/fake/%.c=$(BUILD)/obj/fake/%.o)
 CORE_SO    := $(BUILD)/openai_admin/core.so
 FAKE_SO    := $(BUILD)/openai_admin/fake/httpd.so
+# Test-only: jansson as the reference decoder of tests/json_spec.lua's differential check.
+JANSSON_REF_SO := $(BUILD)/jansson_ref.so
 
 # Tests and tools run from the tree: modules from lua/ and build/ first.
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/tests/?.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 .PHONY: all core fake deps test lint demo bench asan valgrind install install-client install-fake clean help gen docs embed embed-test
-all: core fake
+all: core fake $(JANSSON_REF_SO)
 
 core: $(CORE_SO)
 fake: $(FAKE_SO)
@@ -51,6 +53,10 @@ $(BUILD)/obj/fake/%.o: src/fake/%.c $(wildcard src/fake/*.h)
 $(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS) -Wl,-z,nodelete -o $@ $^ $(CURL_LIBS) $(JSON_LIBS)
+
+$(JANSSON_REF_SO): tests/c/jansson_ref.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(JSON_CFLAGS) -shared $(LDFLAGS) -o $@ $< $(JSON_LIBS)
 
 $(FAKE_SO): $(FAKE_OBJ)
 	@mkdir -p $(dir $@)
@@ -147,9 +153,11 @@ INST_BINDIR ?= $(PREFIX)/bin
 install: install-client install-fake
 
 install-client: core
-	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin $(DESTDIR)$(INST_LUADIR)/openai_admin
+	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin $(DESTDIR)$(INST_LUADIR)/openai_admin \
+	  $(DESTDIR)$(INST_LUADIR)/openai_admin/request
 	install -m 0755 $(CORE_SO) $(DESTDIR)$(INST_LIBDIR)/openai_admin/core.so
 	install -m 0644 lua/openai_admin/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/
+	install -m 0644 lua/openai_admin/request/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/request/
 
 install-fake: fake
 	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin/fake $(DESTDIR)$(INST_LUADIR)/openai_admin/fake $(DESTDIR)$(INST_BINDIR)

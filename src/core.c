@@ -1,4 +1,4 @@
-/* luaopen_openai_admin_core: the module table (client, pager, JSON functions). */
+/* luaopen_openai_admin_core: the module table (client, JSON functions). */
 #include <curl/curl.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -7,7 +7,6 @@
 
 #include "client.h"
 #include "json.h"
-#include "pager.h"
 
 #if LUA_VERSION_NUM != 504
 #error "openai_admin.core is written for Lua 5.4"
@@ -82,8 +81,7 @@ static const struct curl_facts *curl_init_for_state(lua_State *L) {
 __attribute__((visibility("default"))) int luaopen_openai_admin_core(lua_State *L) {
   const struct curl_facts *facts = curl_init_for_state(L);
   oa_client_register(L);
-  oa_pager_register(L);
-  static const luaL_Reg functions[] = {{"client", oa_client_new}, {"pager", oa_pager_new}, {NULL, NULL}};
+  static const luaL_Reg functions[] = {{"client", oa_client_new}, {NULL, NULL}};
   luaL_newlib(L, functions);
   lua_pushliteral(L, OA_CORE_VERSION);
   lua_setfield(L, -2, "version");

@@ -1,13 +1,15 @@
 /*
- * JSON <-> Lua values with jansson.
+ * Lua values -> JSON with jansson, and the module's JSON functions (the decoder is decode.c).
  *
  * Why not lua-cjson: 2.1.0 (Debian's) decodes every number as a double, so ids and cents above
  * 2^53 lose digits and 1711471533 prints as 1711471533.0, and it encodes an empty array as {}.
- * Here integers stay lua_Integer (exact to 64 bits), JSON null is one light userdata, and arrays
- * carry a shared metatable so an empty one still encodes as [].
+ * Here integers stay lua_Integer (exact to 64 bits), JSON null is the NULL light userdata (the
+ * same value as cjson.null), and arrays carry a shared metatable so an empty one still encodes
+ * as []. With the openresty lua-cjson (array_mt, empty_array), json.lua hands us its markers
+ * (json_use_cjson) and they are accepted and produced here, so the two libraries mix.
  *
- * jansson trees are owned by a small "box" userdata while Lua values are built from them, so a
- * Lua memory error (a longjmp) cannot leak the tree: the box's __gc releases it.
+ * The jansson tree being built is owned by a small "box" userdata, so a Lua memory error (a
+ * longjmp) cannot leak it: the box's __gc releases it.
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,11 +21,7 @@
 
 #include "json.h"
 
-#define ARRAY_MT "openai_admin.json.array"
 #define BOX_MT "openai_admin.json.box"
-#define MAX_DEPTH 512
-
-static const char null_sentinel = 0; /* its address is json null */
 
 typedef struct { json_t *root; } json_box;
 
@@ -40,70 +38,12 @@ static json_box *push_box(lua_State *L) {
   return box;
 }
 
-/* ---- decode ----------------------------------------------------------------------------- */
-
-/* Pushes the Lua value of v; array_mt is the stack index of the array metatable. */
-static void push_value(lua_State *L, json_t *v, int array_mt, int depth) {
-  luaL_checkstack(L, 4, "JSON nested too deeply");
-  switch (json_typeof(v)) {
-  case JSON_OBJECT: {
-    const char *key;
-    json_t *item;
-    lua_createtable(L, 0, (int)json_object_size(v));
-    json_object_foreach(v, key, item) {
-      push_value(L, item, array_mt, depth + 1);
-      lua_setfield(L, -2, key);
-    }
-    break;
-  }
-  case JSON_ARRAY: {
-    size_t i, n = json_array_size(v);
-    lua_createtable(L, n > (size_t)0x7fffffff ? 0 : (int)n, 0);
-    for (i = 0; i < n; i++) {
-      push_value(L, json_array_get(v, i), array_mt, depth + 1);
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    lua_pushvalue(L, array_mt);
-    lua_setmetatable(L, -2);
-    break;
-  }
-  case JSON_STRING: lua_pushlstring(L, json_string_value(v), json_string_length(v)); break;
-  case JSON_INTEGER: lua_pushinteger(L, (lua_Integer)json_integer_value(v)); break;
-  case JSON_REAL: lua_pushnumber(L, (lua_Number)json_real_value(v)); break;
-  case JSON_TRUE: lua_pushboolean(L, 1); break;
-  case JSON_FALSE: lua_pushboolean(L, 0); break;
-  case JSON_NULL: lua_pushlightuserdata(L, (void *)&null_sentinel); break;
-  }
-}
-
-int oa_json_push_decoded(lua_State *L, const char *s, size_t len, char *err, size_t errlen) {
-  json_error_t jerr;
-  json_box *box;
-  int top = lua_gettop(L);
-  json_t *root = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-  if (!root) {
-    if (err && errlen)
-      snprintf(err, errlen, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
-    return 0;
-  }
-  luaL_getmetatable(L, ARRAY_MT);               /* top+1 */
-  box = push_box(L);                            /* top+2: owns root until we are done */
-  box->root = root;
-  push_value(L, root, top + 1, 0);              /* top+3 */
-  json_decref(root);
-  box->root = NULL;
-  lua_replace(L, top + 1);
-  lua_settop(L, top + 1);
-  return 1;
-}
-
 static int l_decode(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
-  char err[256];
-  if (!oa_json_push_decoded(L, s, len, err, sizeof err)) {
+  if (!oa_json_decode(L, s, len)) {
     lua_pushnil(L);
-    lua_pushstring(L, err);
+    lua_insert(L, -2);
     return 2;
   }
   return 1;
@@ -130,6 +70,8 @@ static void push_path(lua_State *L, const path_frame *f, int shown) {
 typedef struct {
   lua_State *L;
   int array_mt;
+  int empty_array_mt;  /* stack index: cjson.empty_array_mt, or nil */
+  int empty_array;     /* stack index: cjson.empty_array, or nil */
   int box;           /* stack index of the box; the first error message is its user value 1 */
   int failed;
   int precision;     /* digits the document's reals need to read back exactly (15..17) */
@@ -181,14 +123,25 @@ static json_t *encode_array(encoder *e, int idx, lua_Integer n, const path_frame
   return out;
 }
 
+static int table_is_empty(lua_State *L, int idx) {
+  lua_pushnil(L);
+  if (lua_next(L, idx)) {
+    lua_pop(L, 2);
+    return 0;
+  }
+  return 1;
+}
+
 static json_t *encode_table(encoder *e, int idx, const path_frame *f, int depth) {
   lua_State *L = e->L;
   json_t *out;
   lua_Integer n;
-  if (depth > MAX_DEPTH) return fail(e, f, "nested too deeply (a cycle?)");
-  luaL_checkstack(L, 6, "JSON nested too deeply");
+  int empty_marked = 0;
+  if (depth >= OA_JSON_MAX_DEPTH) return fail(e, f, "nested deeper than " OA_JSON_MAX_DEPTH_TEXT " levels (a cycle?)");
+  if (!lua_checkstack(L, 6)) return fail(e, f, "nested too deeply for the Lua stack");
   if (lua_getmetatable(L, idx)) {
     int is_array = lua_rawequal(L, -1, e->array_mt);
+    empty_marked = lua_rawequal(L, -1, e->empty_array_mt);
     lua_pop(L, 1);
     if (is_array) {
       out = json_array();
@@ -196,7 +149,7 @@ static json_t *encode_table(encoder *e, int idx, const path_frame *f, int depth)
     }
   }
   n = sequence_length(L, idx);
-  if (n > 0) {
+  if (n > 0 || (empty_marked && table_is_empty(L, idx))) {
     out = json_array();
     return out ? encode_array(e, idx, n, f, depth, out) : fail(e, f, "out of memory");
   }
@@ -256,8 +209,12 @@ static json_t *encode_value(encoder *e, int idx, const path_frame *f, int depth)
     return v ? v : fail(e, f, "string is not valid UTF-8");
   }
   case LUA_TLIGHTUSERDATA:
-    if (lua_touserdata(L, idx) == (void *)&null_sentinel) return json_null();
-    return fail(e, f, "light userdata (only openai_admin.null is allowed)");
+    if (lua_touserdata(L, idx) == NULL) return json_null();
+    if (lua_rawequal(L, idx, e->empty_array)) {
+      json_t *v = json_array();
+      return v ? v : fail(e, f, "out of memory");
+    }
+    return fail(e, f, "light userdata (only openai_admin.null, cjson.null and cjson.empty_array are allowed)");
   case LUA_TTABLE: return encode_table(e, idx, f, depth);
   default: return fail(e, f, luaL_typename(L, idx));
   }
@@ -269,11 +226,15 @@ static int l_encode(lua_State *L) {
   char *text;
   luaL_checkany(L, 1);
   lua_settop(L, 1);
-  luaL_getmetatable(L, ARRAY_MT); /* 2 */
-  box = push_box(L);              /* 3 */
+  luaL_getmetatable(L, OA_JSON_ARRAY_MT);                   /* 2 */
+  box = push_box(L);                                        /* 3 */
+  lua_getfield(L, LUA_REGISTRYINDEX, OA_JSON_EMPTY_ARRAY_MT); /* 4 */
+  lua_getfield(L, LUA_REGISTRYINDEX, OA_JSON_EMPTY_ARRAY);    /* 5 */
   e.L = L;
   e.array_mt = 2;
   e.box = 3;
+  e.empty_array_mt = 4;
+  e.empty_array = 5;
   e.failed = 0;
   e.precision = 15;
   box->root = encode_value(&e, 1, NULL, 0);
@@ -292,18 +253,40 @@ static int l_encode(lua_State *L) {
   return 1;
 }
 
+/* json_use_cjson(cjson): adopts lua-cjson's array markers where it has them (the openresty
+ * fork's array_mt, empty_array_mt, empty_array), for this lua_State, and returns the array
+ * metatable now in use. Debian's 2.1.0 has none of them: nothing changes. */
+static int l_use_cjson(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (lua_getfield(L, 1, "array_mt") == LUA_TTABLE) lua_setfield(L, LUA_REGISTRYINDEX, OA_JSON_ARRAY_MT);
+  else lua_pop(L, 1);
+  if (lua_getfield(L, 1, "empty_array_mt") == LUA_TTABLE) lua_setfield(L, LUA_REGISTRYINDEX, OA_JSON_EMPTY_ARRAY_MT);
+  else lua_pop(L, 1);
+  if (lua_getfield(L, 1, "empty_array") == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) != NULL)
+    lua_setfield(L, LUA_REGISTRYINDEX, OA_JSON_EMPTY_ARRAY);
+  else lua_pop(L, 1);
+  luaL_getmetatable(L, OA_JSON_ARRAY_MT);
+  return 1;
+}
+
 void oa_json_register(lua_State *L) {
   if (luaL_newmetatable(L, BOX_MT)) {
     lua_pushcfunction(L, box_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);
-  luaL_newmetatable(L, ARRAY_MT);
+  /* a second open in the same state (package.loaded cleared) keeps the adopted metatable */
+  if (lua_getfield(L, LUA_REGISTRYINDEX, OA_JSON_ARRAY_MT) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    luaL_newmetatable(L, OA_JSON_ARRAY_MT);
+  }
   lua_setfield(L, -2, "json_array_mt");
+  lua_pushcfunction(L, l_use_cjson);
+  lua_setfield(L, -2, "json_use_cjson");
   lua_pushcfunction(L, l_decode);
   lua_setfield(L, -2, "json_decode");
   lua_pushcfunction(L, l_encode);
   lua_setfield(L, -2, "json_encode");
-  lua_pushlightuserdata(L, (void *)&null_sentinel);
+  lua_pushlightuserdata(L, NULL);
   lua_setfield(L, -2, "null");
 }

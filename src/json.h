@@ -1,13 +1,28 @@
-/* JSON <-> Lua values, with jansson: exact 64-bit integers, a null sentinel, arrays marked. */
+/* JSON <-> Lua values: exact 64-bit integers, one null (NULL light userdata, = cjson.null),
+ * arrays marked with a registry metatable (lua-cjson's array_mt when that is installed). */
 #ifndef OPENAI_ADMIN_JSON_H
 #define OPENAI_ADMIN_JSON_H
+#include <stddef.h>
 #include <lua.h>
 
-/* Adds json_decode, json_encode, null and array_mt to the module table at the top of the stack. */
+/* Registry keys, per lua_State: the array metatable decoded arrays get (ours, or cjson.array_mt
+ * once json.lua has adopted it), and lua-cjson's empty_array_mt / empty_array when present. */
+#define OA_JSON_ARRAY_MT "openai_admin.json.array"
+#define OA_JSON_EMPTY_ARRAY_MT "openai_admin.json.empty_array_mt"
+#define OA_JSON_EMPTY_ARRAY "openai_admin.json.empty_array"
+
+/* Containers nested deeper than this are a decode error (and an encode error). */
+#define OA_JSON_MAX_DEPTH 1000
+#define OA_JSON_MAX_DEPTH_TEXT "1000"
+
+/* Adds json_decode, json_encode, json_array_mt, json_use_cjson and null to the module table at
+ * the top of the stack. */
 void oa_json_register(lua_State *L);
 
-/* Decodes s[0..len) and pushes the value; on invalid JSON pushes nothing and returns 0 with
- * a message in err (size errlen). Never raises for bad input (it can raise on memory errors). */
-int oa_json_push_decoded(lua_State *L, const char *s, size_t len, char *err, size_t errlen);
+/* The decoder's C entry point (src/decode.c; also the fuzz target's): decodes s[0..len) (need
+ * not be NUL-terminated) and pushes the value, returning 1; on invalid JSON pushes an error
+ * message naming the offset, line and column instead and returns 0. Never raises for bad input;
+ * it can raise Lua memory errors, and then leaks nothing (it allocates only Lua objects). */
+int oa_json_decode(lua_State *L, const char *s, size_t len);
 
 #endif

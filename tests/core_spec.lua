@@ -1,5 +1,6 @@
--- Spec of the C core (openai_admin.core): client, request, retries, request_many, rate budget,
--- pager. It runs the project's fake HTTP host (bin/openai-admin-fake via tests/helpers/fake.lua)
+-- Spec of the C core (openai_admin.core): client, request, retries, request_many, rate budget
+-- (cursors are read in Lua: pages.lua). It runs the project's fake HTTP host
+-- (bin/openai-admin-fake via tests/helpers/fake.lua)
 -- with a small stub app written to a temp dir, so each transport behaviour (status sequences,
 -- Retry-After, dropped and truncated replies, delays) is exact and independent of the fake's
 -- Admin API state logic. Stub routes (below /v1):
@@ -140,9 +141,9 @@ describe("openai_admin.core", function()
   end)
 
   describe("module", function()
-    it("has the client, pager and JSON functions", function()
+    it("has the client and JSON functions (cursors are read in Lua: pages.lua)", function()
       assert.is_function(core.client)
-      assert.is_function(core.pager)
+      assert.is_nil(core.pager)
       assert.is_function(core.json_decode)
       assert.is_function(core.json_encode)
       assert.equal("userdata", type(core.null))
@@ -645,68 +646,6 @@ describe("openai_admin.core", function()
       assert.equal(2, res.attempts)
       assert.is_true(res.waited <= 0.5)
       assert.equal(0, c:request{ method = "GET", path = "/echo", endpoint = "spec.off" }.waited)
-    end)
-  end)
-
-  describe("core.pager", function()
-    local null = core.null
-
-    it("cursor_last_id", function()
-      local p = core.pager("cursor_last_id", "GET", "/organization/projects", "limit=2")
-      assert.equal("/organization/projects?limit=2", p:next_path())
-      p:advance{ data = { { id = "a" } }, has_more = true, last_id = "proj a/b" }
-      assert.equal("/organization/projects?limit=2&after=proj%20a%2Fb", p:next_path())
-      assert.is_false(p:done())
-      p:advance{ data = { { id = "b" } }, has_more = false, last_id = "b" }
-      assert.is_nil(p:next_path())
-      assert.is_true(p:done())
-      local q = core.pager("cursor_last_id", "GET", "/x", "")
-      q:advance{ data = {}, has_more = true, last_id = "z" }
-      assert.is_nil(q:next_path())
-      q = core.pager("cursor_last_id", "GET", "/x", "")
-      q:advance{ data = { {} }, has_more = true, last_id = null }
-      assert.is_true(q:done())
-    end)
-
-    it("cursor_next", function()
-      local p = core.pager("cursor_next", "GET", "/x", "")
-      assert.equal("/x", p:next_path())
-      p:advance{ data = { {} }, has_more = true, next = "n1" }
-      assert.equal("/x?after=n1", p:next_path())
-      p:advance{ data = { {} }, has_more = true, next = null }
-      assert.is_nil(p:next_path())
-    end)
-
-    it("cursor_item_id", function()
-      local p = core.pager("cursor_item_id", "GET", "/x", "limit=1")
-      p:advance{ data = { { id = "k1" }, { id = "k2" } }, has_more = true }
-      assert.equal("/x?limit=1&after=k2", p:next_path())
-      p:advance{ data = { { id = 5 } }, has_more = true }
-      assert.is_true(p:done())
-      p = core.pager("cursor_item_id", "GET", "/x", "")
-      p:advance{ data = {}, has_more = true }
-      assert.is_true(p:done())
-    end)
-
-    it("page_token", function()
-      local p = core.pager("page_token", "GET", "/organization/usage/completions", "start_time=1")
-      p:advance{ data = {}, has_more = true, next_page = "page_2" }
-      assert.equal("/organization/usage/completions?start_time=1&page=page_2", p:next_path())
-      p:advance{ data = {}, has_more = true, next_page = "" }
-      assert.is_nil(p:next_path())
-    end)
-
-    it("single_page and a repeated cursor end the walk", function()
-      local p = core.pager("single_page", "GET", "/x", "")
-      assert.equal("/x", p:next_path())
-      p:advance{ data = {}, has_more = true }
-      assert.is_nil(p:next_path())
-      p = core.pager("cursor_next", "GET", "/x", "")
-      p:advance{ has_more = true, next = "same" }
-      p:advance{ has_more = true, next = "same" }
-      assert.is_true(p:done())
-      assert.has_error(function() core.pager("bogus", "GET", "/x", "") end)
-      assert.equal("GET", core.pager("single_page", "GET", "/x"):method())
     end)
   end)
 end)

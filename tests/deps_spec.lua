@@ -22,8 +22,9 @@ local PACKAGE_OF = {
   luv = "lua-luv", cqueues = "lua-cqueues", busted = "lua-busted", luassert = "lua-busted",
   say = "lua-busted", ssl = "lua-sec", lfs = "lua-filesystem", posix = "lua-posix",
 }
--- the standard library, and the project's own modules (tests/helpers too)
-local OURS = { openai_admin = true, helpers = true, string = true, table = true, math = true, io = true,
+-- the standard library, and the project's own modules (tests/helpers too; jansson_ref is the
+-- test-only module make builds from tests/c/jansson_ref.c)
+local OURS = { openai_admin = true, helpers = true, jansson_ref = true, string = true, table = true, math = true, io = true,
   os = true, coroutine = true, utf8 = true, debug = true, package = true }
 
 describe("deps/debian.txt", function()

@@ -119,7 +119,7 @@ describe("fake seed data", function()
     local log = get(app, "/organization/audit_logs", "limit=1")
     assert.is_true(math.abs(log.data[1].effective_at - now) < 120)
     for _, p in ipairs(get(app, "/organization/projects", "").data) do
-      assert.is_true(now - p.created_at < 7 * 86400)
+      assert.is_true(now - p.created_at < 365 * 86400)
     end
     local recent, old, never = 0, 0, 0
     for _, p in ipairs(get(app, "/organization/projects", "").data) do

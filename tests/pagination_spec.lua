@@ -193,16 +193,22 @@ describe("pages (mock core)", function()
     assert.equal(1, #mock.requests(client))
   end)
 
-  it("stops when the server hands back the cursor it was given", function()
+  it("raises, naming the endpoint and the cursor, when the server hands back the cursor it was given", function()
     local client = new_mock_client()
     local body = json.encode { object = "list", data = { { id = "a" } }, has_more = true, last_id = "a" }
     mock.handler(client, function() return { status = 200, headers = {}, body = body, attempts = 1, waited = 0 } end)
     local n = 0
-    for _ in client.admin.organization.projects:list() do
-      n = n + 1
-      assert(n < 10, "endless loop")
-    end
-    assert.equal(2, n)
+    local ok, err = pcall(function()
+      for _ in client.admin.organization.projects:list() do
+        n = n + 1
+        assert(n < 10, "endless loop")
+      end
+    end)
+    assert.is_false(ok)
+    assert.is_true(oa.errors.is(err, "pagination"), tostring(err))
+    assert.equal(2, n) -- the items of both pages were delivered before the walk refused to repeat
+    assert.is_truthy(tostring(err):find("admin.organization.projects.list", 1, true), tostring(err))
+    assert.is_truthy(tostring(err):find("after=a", 1, true), tostring(err))
   end)
 
   it("keeps memory flat while walking many items", function()

@@ -4,9 +4,19 @@ local json = require "openai_admin.json"
 local tree = require "openai_admin.tree"
 local api = require "openai_admin.api"
 
+local encode = require "openai_admin.request.encode"
+
+-- The validate and encode stages of one call: path, query, cursor ("after=x"), body table, opts.
+local function wire(c, ...)
+  local plan = c.prepare(32 * 1024 * 1024, ...)
+  local query, after = encode.query(c, plan)
+  local cursor = after and (c.cursor_name .. "=" .. params.encode_value(after)) or nil
+  return plan.path, query, cursor, c.encode_body(plan.params), plan.opts
+end
+
 local function prep(sdk_path, ...)
   local row = assert(tree.find(sdk_path), sdk_path)
-  return params.compile(row).prepare(...)
+  return wire(params.compile(row), ...)
 end
 
 local fails = require("helpers.expect").invalid_argument
@@ -169,7 +179,7 @@ describe("body preparation", function()
       audience = "a", issuer = "https://i", name = "n", type = "oidc",
       verification = { type = "uploaded_jwks", jwks = jwks },
     })
-    assert.equal(jwks, b2.verification.jwks)
+    assert.same(jwks, b2.verification.jwks) -- a copy: what was checked is what is sent
   end)
 
   it("accepts both shapes of a string-or-list field", function()
@@ -207,7 +217,8 @@ describe("bad input is rejected before any request", function()
 
   it("arrays must be sequences", function()
     fails(bad(costs, { start_time = 1, project_ids = { a = "x" } }), "project_ids: expected a list")
-    fails(bad(costs, { start_time = 1, project_ids = { [1] = "a", [3] = "c" } }), "project_ids: expected a list")
+    fails(bad(costs, { start_time = 1, project_ids = { [1] = "a", [3] = "c" } }),
+      "params.project_ids: array has a hole at [2]")
     fails(bad(costs, { start_time = 1, project_ids = { "a", 2 } }), "project_ids[2]: expected a string")
   end)
 
@@ -291,7 +302,7 @@ describe("bad input is rejected before any request", function()
     fails(bad("admin.organization.projects.list", {}, { headers = { ["X A"] = "v" } }), "bad header name")
     local opts = { timeout = 2.5, max_retries = 0, connect_timeout = 1,
       headers = { ["X-Trace"] = "t", ["X-Drop"] = false } }
-    assert.equal(opts, select(5, prep("admin.organization.projects.list", {}, opts)))
+    assert.same(opts, select(5, prep("admin.organization.projects.list", {}, opts))) -- checked copy
   end)
 end)
 
@@ -339,7 +350,7 @@ describe("every endpoint of api.lua", function()
       end
       if variant then given.type = "aws" end
       args[#args + 1] = given
-      local ok, path, query, _, body = pcall(c.prepare, table.unpack(args))
+      local ok, path, query, _, body = pcall(wire, c, table.unpack(args))
       assert(ok, row.sdk_path .. ": " .. tostring(path))
       assert.is_nil(path:find("{", 1, true), row.sdk_path)
       for _, name in ipairs(row.path_params) do

@@ -200,7 +200,7 @@ local admin_organization_external_keys = {}
 
 ---Register a customer-managed key (AWS KMS, GCP KMS or Azure Key Vault).
 ---`POST /organization/external_keys`
----@param params {external_id?: string, kms_arn?: string, name: string, role_arn?: string, type: "aws"|"gcp"|"azure", purpose?: "ekm"|"psp_decryption", audience?: string, kms_key_location?: string, kms_key_name?: string, kms_key_ring_name?: string, kms_project_id?: string, workload_identity_pool_id?: string, workload_identity_project_number?: string, workload_identity_provider_id?: string, kms_key_version?: string, key_name?: string, tenant_id?: string, vault_uri?: string, key_version?: string}
+---@param params {external_id?: string, kms_arn?: string, name: string, role_arn?: string, type: "aws"|"gcp"|"azure"|"oci", purpose?: "ekm"|"psp_decryption", audience?: string, kms_key_location?: string, kms_key_name?: string, kms_key_ring_name?: string, kms_project_id?: string, workload_identity_pool_id?: string, workload_identity_project_number?: string, workload_identity_provider_id?: string, kms_key_version?: string, key_name?: string, tenant_id?: string, vault_uri?: string, key_version?: string, key_ocid?: string, region?: string, vault_ocid?: string, key_version_ocid?: string}
 ---@param opts? openai_admin.RequestOptions
 ---@return table
 function admin_organization_external_keys:create(params, opts) end

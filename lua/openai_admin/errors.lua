@@ -13,7 +13,9 @@
 --   kind        bad_request 400, authentication 401, permission_denied 403, not_found 404,
 --               conflict 409, unprocessable 422, rate_limit 429, internal_server >= 500,
 --               api_error (other non-2xx), connection, timeout (transport), decode (2xx reply
---               that is not valid JSON), invalid_argument (bad input, nothing was sent)
+--               that is not valid JSON), invalid_argument (bad input, nothing was sent),
+--               pagination (a list whose cursor does not move or that gives none while
+--               has_more is true: raised instead of looping or ending silently)
 --   status      HTTP status
 --   type, code, param, message   from the body's {"error": {...}} (message always set)
 --   request_id  x-request-id of the failed reply
@@ -37,7 +39,7 @@ M.STATUS_KINDS = STATUS_KINDS
 M.KINDS = {
   bad_request = true, authentication = true, permission_denied = true, not_found = true,
   conflict = true, unprocessable = true, rate_limit = true, internal_server = true, api_error = true,
-  connection = true, timeout = true, decode = true, invalid_argument = true,
+  connection = true, timeout = true, decode = true, invalid_argument = true, pagination = true,
 }
 
 function M.kind_for_status(status)
@@ -57,8 +59,25 @@ local function scrub(s)
 end
 M.scrub = scrub
 
+-- Cuts a string to at most max bytes (default 300) for quoting in a message or a log line,
+-- saying how long it was: a 1 MB path never becomes a 1 MB error.
+local function clip(s, max)
+  s = tostring(s)
+  max = max or 300
+  if #s <= max then return s end
+  return s:sub(1, max) .. "...(" .. #s .. " bytes)"
+end
+M.clip = clip
+
+-- A value for a message: strings quoted and clipped, others by type.
+function M.quote(v, max)
+  if type(v) == "string" then return (string.format("%q", clip(v, max or 60)):gsub("\\\n", "\\n")) end
+  if type(v) == "number" or type(v) == "boolean" then return tostring(v) end
+  return type(v)
+end
+
 local function one_line(s)
-  return (tostring(s):gsub("[\r\n]+", " "))
+  return (clip(s, 1000):gsub("[\r\n]+", " "))
 end
 
 function Error.__tostring(e)
@@ -70,7 +89,7 @@ function Error.__tostring(e)
   parts[#parts + 1] = tostring(e.kind or "error")
   if e.status then parts[#parts + 1] = " (" .. tostring(e.status) .. ")" end
   if e.method and e.path then
-    parts[#parts + 1] = " " .. e.method .. " " .. e.path
+    parts[#parts + 1] = " " .. e.method .. " " .. clip(e.path)
   elseif e.sdk_path then
     parts[#parts + 1] = " " .. e.sdk_path
   end
@@ -109,8 +128,31 @@ function M.is(err, kind)
   return kind == nil or err.kind == kind
 end
 
--- Error for a non-2xx reply. res: the core's response; decode: json decode function; ctx: row.
-function M.from_response(res, decode, method, path, sdk_path)
+M.ADMIN_KEY_URL = "https://platform.openai.com/settings/organization/admin-keys"
+local KEY_KINDS = { project = "a project key (sk-proj-...)", service_account = "a service account key (sk-svcacct-...)",
+  other = "not an admin key" }
+
+-- Hints for the usual mistakes, appended to the message of a reply's error.
+-- ctx: { key_kind = "admin"|"project"|"service_account"|"other"|"unknown", cursor = "after=obj_1" }
+local function add_hints(f, ctx)
+  local status = f.status
+  if status == 401 or status == 403 then
+    local what = ctx and KEY_KINDS[ctx.key_kind]
+    local scopes = f.message:find("[Mm]issing scopes") or f.message:find("[Ii]nsufficient permissions")
+    if what or scopes then
+      f.hint = "the Admin API needs an organization admin key; create one at " .. M.ADMIN_KEY_URL
+      f.message = f.message .. " (" .. (what and ("the client's key is " .. what .. "; ") or "") .. f.hint .. ")"
+    end
+  elseif status == 404 and ctx and ctx.cursor then
+    f.hint = "the item named by the cursor " .. clip(ctx.cursor, 120) .. " is gone (deleted or expired since the"
+      .. " previous page); start the walk again"
+    f.message = f.message .. " (" .. f.hint .. ")"
+  end
+end
+
+-- Error for a non-2xx reply. res: the core's response; decode: json decode function; ctx: see
+-- add_hints (optional).
+function M.from_response(res, decode, method, path, sdk_path, ctx)
   local status = res.status
   local f = {
     kind = M.kind_for_status(status), status = status, request_id = res.request_id,
@@ -136,6 +178,7 @@ function M.from_response(res, decode, method, path, sdk_path)
       f.message = "HTTP " .. tostring(status)
     end
   end
+  add_hints(f, ctx)
   return M.new(f)
 end
 
@@ -162,6 +205,21 @@ end
 -- Bad input, raised before any request. param: the parameter path ("effective_at.gte").
 function M.invalid_argument(message, sdk_path, param)
   return M.new { kind = "invalid_argument", message = message, sdk_path = sdk_path, param = param }
+end
+
+-- What the C core raised as a string (a broken contract: a bug, or memory exhausted), as an
+-- error object, so nothing the module raises is a bare string.
+function M.from_core(e, sdk_path)
+  if getmetatable(e) == Error then return e end
+  local msg = tostring(e):gsub("^[^:]*%.lua:%d+: ", ""):gsub("^openai_admin: ", "")
+  return M.new { kind = "invalid_argument", message = msg, sdk_path = sdk_path }
+end
+
+-- A list that cannot go on without looping or silently ending (see pages.lua).
+function M.pagination(message, sdk_path, fields)
+  local f = fields or {}
+  f.kind, f.message, f.sdk_path = "pagination", message, sdk_path
+  return M.new(f)
 end
 
 M.Error = Error

@@ -7,7 +7,8 @@
 --
 -- Calls: path parameters positionally (path order), then one params table (query fields for
 -- GET/DELETE, JSON body fields for POST, the API's own names), then an optional options table
--- { timeout, connect_timeout, max_retries, headers }.
+-- { timeout, connect_timeout, max_retries, headers, extra_query, extra_body } (options.lua).
+-- The request path is request/pipeline.lua: validate -> encode -> send -> decode.
 -- Results: non-list calls return the decoded JSON object (a plain table; JSON null is
 -- openai_admin.null). Its request id is read with openai_admin.request_id(obj) or obj._request_id
 -- (served by a metatable, so pairs() and json.encode see only the API's fields).
@@ -23,9 +24,13 @@ local tree = require "openai_admin.tree"
 local pages = require "openai_admin.pages"
 local util = require "openai_admin.util"
 local batch = require "openai_admin.batch"
+local options = require "openai_admin.options"
+local pipeline = require "openai_admin.request.pipeline"
+local decode = require "openai_admin.request.decode"
+local VERSION = require "openai_admin.version"
 
 local M = {
-  version = "0.1.0",
+  version = VERSION,
   null = json.null,
   json = json,
   errors = errors,
@@ -35,8 +40,6 @@ local M = {
 }
 
 local type, pairs, setmetatable, getmetatable, error, pcall = type, pairs, setmetatable, getmetatable, error, pcall
-local json_encode, json_decode = json.encode, json.decode
-local send = batch.send
 local DEFAULT_BASE_URL = "https://api.openai.com/v1"
 local USER_AGENT = "openai-admin-lua/" .. M.version
 
@@ -64,26 +67,14 @@ local function invalid(message, param)
   error(errors.invalid_argument(message, nil, param), 0)
 end
 
----------------------------------------------------------------------------------------------
--- Results and their request ids
----------------------------------------------------------------------------------------------
-local REQUEST_IDS = setmetatable({}, { __mode = "k" })
-local Result = {
-  __name = "openai_admin.result",
-  __index = function(t, k)
-    if k == "_request_id" then return REQUEST_IDS[t] end
-    return nil
-  end,
-}
-
 -- The x-request-id of the reply that produced obj (a result object or a Page), or nil.
 function M.request_id(obj)
   if pages.is_page(obj) then return obj.request_id end
-  return REQUEST_IDS[obj]
+  return decode.request_id(obj)
 end
 
 ---------------------------------------------------------------------------------------------
--- One request
+-- One request (request/pipeline.lua)
 ---------------------------------------------------------------------------------------------
 local COMPILED = {}
 local function compiled(row)
@@ -95,56 +86,7 @@ local function compiled(row)
   return c
 end
 
--- Sends one request; returns the decoded body (a table) and the core's response. Raises.
-local function fetch(client, c, path, body, opts)
-  local cc = client._core
-  if not cc then
-    error(errors.invalid_argument("client is closed", c.sdk_path), 0)
-  end
-  local method = c.method
-  local req = { method = method, path = path, endpoint = c.sdk_path }
-  if body then
-    local s, why = json_encode(body)
-    if not s then
-      error(errors.invalid_argument(c.sdk_path .. ": cannot encode the body as JSON: " .. tostring(why),
-        c.sdk_path), 0)
-    end
-    req.body = s
-  end
-  if opts then
-    req.timeout, req.connect_timeout, req.max_retries, req.headers =
-      opts.timeout, opts.connect_timeout, opts.max_retries, opts.headers
-  end
-  local res, err = send(cc, req) -- cc:request, or the enclosing batch (batch.lua)
-  if not res then
-    error(errors.from_transport(err or {}, method, path, c.sdk_path), 0)
-  end
-  local status = res.status
-  if status < 200 or status > 299 then
-    error(errors.from_response(res, json_decode, method, path, c.sdk_path), 0)
-  end
-  local raw = res.body
-  if status == 204 and (raw == nil or raw == "") then
-    return setmetatable({}, Result), res
-  end
-  local ok, obj, why = pcall(json_decode, raw)
-  if not ok then why, obj = obj, nil end
-  if type(obj) ~= "table" then
-    local detail
-    if obj ~= nil then
-      detail = "expected a JSON object, got " .. (obj == M.null and "null" or type(obj))
-    elseif raw == nil or raw == "" then
-      detail = "empty body"
-    else
-      detail = tostring(why)
-      if not detail:find("JSON", 1, true) then detail = "invalid JSON: " .. detail end
-    end
-    error(errors.decode(res, method, path, c.sdk_path, detail), 0)
-  end
-  return obj, res
-end
-
-local pager_new = core.pager
+local call, walk, first_page = pipeline.call, pipeline.walk, pages.first
 
 -- The function stored at a method's name in a node (built once per client and node).
 local function make_method(client, node, row)
@@ -159,19 +101,13 @@ local function make_method(client, node, row)
     return function(self, ...)
       if self ~= node then dot_call(self) end
       c = c or compiled(row)
-      local path, query, cursor, body, opts = c.prepare(...)
-      return pages.first(client, c, fetch, pager_new, path, query, cursor, body, opts)
+      return first_page(walk(client, c, ...))
     end
   end
   return function(self, ...)
     if self ~= node then dot_call(self) end
     c = c or compiled(row)
-    local path, query, _, body, opts = c.prepare(...)
-    if query ~= "" then path = path .. "?" .. query end
-    local obj, res = fetch(client, c, path, body, opts)
-    REQUEST_IDS[obj] = res.request_id
-    if getmetatable(obj) == nil then setmetatable(obj, Result) end
-    return obj
+    return call(client, c, ...)
   end
 end
 
@@ -236,58 +172,28 @@ function client_methods.each(_, sources, opts)
   return batch.each(sources, opts)
 end
 
-local function check_opt_string(v, name)
-  if v ~= nil and v ~= false and (type(v) ~= "string" or v == "") then
-    invalid("option " .. name .. ": expected a non-empty string, got " .. util.show(v), name)
-  end
+-- The Lua client: its core client, its key's kind (never the key), the body cap.
+local function wrap(cc, base_url, key_kind, max_request_bytes)
+  return setmetatable({ _core = cc, _base_url = base_url, _key_kind = key_kind,
+    _max_request_bytes = max_request_bytes }, Client)
 end
 
-local DERIVE_OPTIONS = { "timeout", "connect_timeout", "max_retries", "headers", "organization", "project" }
-local DERIVE_SET = {}
-for _, k in ipairs(DERIVE_OPTIONS) do DERIVE_SET[k] = true end
-
-local function check_common(opts, allowed_set, allowed_list, what)
-  for k, v in pairs(opts) do
-    if not allowed_set[k] then
-      invalid(what .. ": unknown option '" .. tostring(k) .. "'" .. util.did_you_mean(k, allowed_list)
-        .. " (options are " .. table.concat(allowed_list, ", ") .. ")", tostring(k))
-    end
-    local msg
-    if k == "timeout" or k == "connect_timeout" then
-      msg = params.check_seconds(v, "option " .. k)
-    elseif k == "max_retries" then
-      msg = params.check_retries(v, "option " .. k)
-    elseif k == "headers" then
-      msg = params.check_headers(v, "option headers")
-    elseif k == "organization" or k == "project" then
-      check_opt_string(v, k)
-    end
-    if msg then invalid(what .. ": " .. msg, k) end
-  end
-end
-
-local function wrap(cc, base_url)
-  return setmetatable({ _core = cc, _base_url = base_url }, Client)
+-- The core refuses only what Lua let through by mistake (a broken contract): as an error object.
+local function core_call(f, ...)
+  local ok, r = pcall(f, ...)
+  if not ok then error(errors.from_core(r, nil), 0) end
+  return r
 end
 
 -- client:with_options{ timeout, connect_timeout, max_retries, headers, organization, project }
 -- A client sharing this one's connections (core c:derive{}).
 function client_methods.with_options(client, opts)
-  if type(opts) ~= "table" then invalid("with_options: expected a table of options, got " .. util.show(opts)) end
-  check_common(opts, DERIVE_SET, DERIVE_OPTIONS, "with_options")
+  local d = options.check_derive(opts)
   local cc = rawget(client, "_core")
   if not cc then invalid("with_options: client is closed") end
-  local d = {}
-  for k, v in pairs(opts) do d[k] = v end
-  return wrap(cc:derive(d), rawget(client, "_base_url"))
+  return wrap(core_call(cc.derive, cc, d), rawget(client, "_base_url"), rawget(client, "_key_kind"),
+    rawget(client, "_max_request_bytes"))
 end
-
-local NEW_OPTIONS = {
-  "admin_key", "base_url", "organization", "project", "timeout", "connect_timeout", "max_retries",
-  "headers", "rate_limit",
-}
-local NEW_SET = {}
-for _, k in ipairs(NEW_OPTIONS) do NEW_SET[k] = true end
 
 local function env(name)
   local v = os.getenv(name)
@@ -295,47 +201,50 @@ local function env(name)
   return v
 end
 
+-- Options handed to core.client{} as given (validated in options.lua); the core plumbs them.
+local CORE_PASS = { "timeout", "connect_timeout", "max_retries", "headers", "rate_limit", "ca_file", "ca_path",
+  "insecure", "proxy", "no_proxy", "max_response_bytes", "max_host_connections", "logger", "log_level" }
+
 -- openai_admin.new{ admin_key, base_url, organization, project, timeout, connect_timeout,
---                   max_retries, headers, rate_limit }
+--                   max_retries, headers, rate_limit, ca_file, ca_path, insecure, proxy, no_proxy,
+--                   max_response_bytes, max_request_bytes, max_host_connections, logger, log_level }
 -- Missing admin_key/base_url/organization/project come from OPENAI_ADMIN_KEY, OPENAI_BASE_URL
 -- (default https://api.openai.com/v1), OPENAI_ORG_ID, OPENAI_PROJECT_ID; organization = false or
 -- project = false ignores the environment variable.
 function M.new(opts)
   if opts == nil then opts = {} end
-  if type(opts) ~= "table" then invalid("new: expected a table of options, got " .. util.show(opts)) end
-  check_common(opts, NEW_SET, NEW_OPTIONS, "new")
-  local key = opts.admin_key
-  if key == nil then key = env("OPENAI_ADMIN_KEY") end
-  if type(key) ~= "string" or key == "" then
+  local o = options.check_new(opts)
+  local key = o.admin_key
+  if key == nil then
+    key = env("OPENAI_ADMIN_KEY")
+    if key ~= nil and options.checks.admin_key(key) then
+      invalid("new: OPENAI_ADMIN_KEY must not contain spaces or control characters", "admin_key")
+    end
+  end
+  if key == nil then
     invalid("new: no admin API key: pass admin_key or set OPENAI_ADMIN_KEY", "admin_key")
   end
-  local base_url = opts.base_url
-  if base_url == nil then base_url = env("OPENAI_BASE_URL") or DEFAULT_BASE_URL end
-  if type(base_url) ~= "string" or not base_url:find("^https?://[^/]") then
-    invalid("new: option base_url: expected an http(s) URL, got " .. util.show(base_url), "base_url")
+  local base_url = o.base_url
+  if base_url == nil then
+    local msg
+    msg, base_url = options.checks.base_url(env("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
+    if msg then invalid("new: OPENAI_BASE_URL: " .. msg, "base_url") end
   end
-  base_url = base_url:gsub("/+$", "")
-  local org = opts.organization
+  local org, project = o.organization, o.project
   if org == nil then org = env("OPENAI_ORG_ID") end
-  local project = opts.project
   if project == nil then project = env("OPENAI_PROJECT_ID") end
-  check_opt_string(org, "organization")
-  check_opt_string(project, "project")
-  -- rate_limit: nil/true adaptive (the core's default), false off, or a table
-  -- { requests, window, burst, per_endpoint, max_wait } checked by the core.
-  local rl = opts.rate_limit
-  if rl ~= nil and type(rl) ~= "boolean" and type(rl) ~= "table" then
-    invalid("new: option rate_limit: expected a boolean or a table { requests, window, burst, "
-      .. "per_endpoint, max_wait }, got " .. util.show(rl), "rate_limit")
+  for name, v in pairs { organization = org, project = project } do
+    if v and options.checks.organization(v) then
+      invalid("new: " .. name .. " (from the environment): " .. options.checks.organization(v), name)
+    end
   end
-  local cc = core.client {
-    base_url = base_url, admin_key = key,
-    organization = org or nil, project = project or nil,
-    user_agent = USER_AGENT, headers = opts.headers,
-    timeout = opts.timeout, connect_timeout = opts.connect_timeout, max_retries = opts.max_retries,
-    rate_limit = rl,
+  local config = {
+    base_url = base_url, admin_key = key, organization = org or nil, project = project or nil,
+    user_agent = USER_AGENT,
   }
-  return wrap(cc, base_url)
+  for _, k in ipairs(CORE_PASS) do config[k] = o[k] end
+  local cc = core_call(core.client, config)
+  return wrap(cc, base_url, options.key_kind(key), o.max_request_bytes or options.DEFAULT_MAX_REQUEST_BYTES)
 end
 
 function M.is_client(v)

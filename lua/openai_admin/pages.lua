@@ -21,11 +21,26 @@
 -- Only the page being walked is referenced by an iteration, so memory stays flat however many
 -- items there are. Errors while fetching a page are raised as error objects (errors.lua).
 --
--- The cursor logic lives in the C core (core.pager).
+-- Each walk has its own state: `for x in page do for y in page do ... end end` runs the inner
+-- walk to the end for every x (the loops find their own place by the item they last returned).
+--
+-- Cursors (the table below, per pagination kind): the next page's cursor is read from the page
+-- when it arrives (page:next_page() gives the same answer however often it is called). A walk
+-- started with `before` (and no `after`) goes toward newer items: before=<first id of the page>.
+-- has_more = false ends a walk; has_more missing goes on while there is a cursor (as the Node
+-- SDK). A walk that cannot go on honestly raises a `pagination` error naming the endpoint and
+-- the cursor, after the items of the page it has: has_more = true without a cursor (e.g. an empty
+-- page), or a cursor that repeats one of the walk (the same page again, or a cycle: checked
+-- against the page's own cursor and one of an earlier page at a power-of-two depth, so any cycle
+-- is caught within a few times its length, in constant memory).
 
 local M = {}
 
+local errors = require "openai_admin.errors"
+local pipeline = require "openai_admin.request.pipeline"
+
 local setmetatable, rawget, rawset, type, getmetatable = setmetatable, rawget, rawset, type, getmetatable
+local error, tostring = error, tostring
 
 ---------------------------------------------------------------------------------------------
 -- Page
@@ -45,44 +60,87 @@ function Page.__len(page)
 end
 
 function Page.__tostring(page)
-  return "openai_admin.page (" .. page._chain.c.sdk_path .. ", " .. #page.data .. " items"
+  return "openai_admin.page (" .. page._walk.c.sdk_path .. ", " .. #page.data .. " items"
     .. (page._next and ", more" or "") .. ")"
 end
 
--- chain: { client, c, fetch, pager_new, path, query, opts } shared by the pages of one list call.
--- Each page gets its own pager (core.pager) advanced over that page only, so the next path is
--- fixed when the page arrives and page:next_page() gives the same answer however often it is
--- called; a cursor that leads back to this same page ends the walk (no endless loop).
-local function make_page(chain, decoded, res, path)
+local function nonempty(v)
+  if type(v) == "string" and v ~= "" then return v end
+  return nil
+end
+
+local function item_id(data, i)
+  local item = data[i]
+  return type(item) == "table" and nonempty(rawget(item, "id")) or nil
+end
+
+-- The next page's cursor, per kind: forward (after / page) and backward (before).
+local NEXT = {
+  cursor_last_id = function(raw, data) return #data > 0 and nonempty(raw.last_id) or nil end,
+  cursor_next = function(raw) return nonempty(raw.next) end,
+  cursor_item_id = function(_, data) return item_id(data, #data) end,
+  page_token = function(raw) return nonempty(raw.next_page) end,
+}
+local PREV = {
+  cursor_last_id = function(raw, data) return #data > 0 and (nonempty(raw.first_id) or item_id(data, 1)) or nil end,
+  cursor_item_id = function(_, data) return item_id(data, 1) end,
+}
+M.NEXT, M.PREV = NEXT, PREV
+
+local function is_pow2(n) return n & (n - 1) == 0 end
+
+-- walk: pipeline.walk(...), shared by the pages of one list call. cursor: the one this page was
+-- fetched with (nil for a first page without one); parent: the page before, or nil.
+local function make_page(walk, decoded, res, cursor, parent)
+  local c = walk.c
   local data = decoded.data
   if type(data) ~= "table" then
-    local errors = require "openai_admin.errors"
-    error(errors.decode(res, chain.c.method, path, chain.c.sdk_path,
-      "expected a list page with a data array"), 0)
+    error(errors.decode(res, c.method, walk.path, c.sdk_path, "expected a list page with a data array"), 0)
   end
-  local nxt = false
-  if chain.pager_new then
-    local pager = chain.pager_new(chain.c.pagination, chain.c.method, chain.path, chain.query)
-    pager:advance(decoded)
-    local np = pager:next_path()
-    if np and np ~= path then nxt = np end
-  end
-  return setmetatable({
+  local depth = parent and parent._depth + 1 or 1
+  local anchor = parent and parent._anchor or nil
+  if is_pow2(depth) then anchor = cursor end
+  local page = setmetatable({
     data = data, has_more = decoded.has_more == true, request_id = res.request_id, raw = decoded,
-    _chain = chain, _next = nxt,
+    _walk = walk, _cursor = cursor, _depth = depth, _anchor = anchor, _next = false,
   }, Page)
+  local kind = c.pagination
+  local has_more = decoded.has_more
+  if kind == "single_page" or has_more == false then return page end
+  local find_next = (walk.backward and PREV or NEXT)[kind]
+  local nxt = find_next and find_next(decoded, data)
+  local name = walk.cursor_param
+  if nxt == nil then
+    if has_more == true then
+      page._stuck = "has_more is true but page " .. depth .. (cursor and (" (" .. name .. "=" .. errors.clip(cursor, 80)
+        .. ")") or "") .. " gives no cursor to go on from (" .. #data .. " items); stopping instead of"
+        .. " ending as if the list were complete"
+    end
+  elseif nxt == cursor or nxt == anchor then
+    page._stuck = "has_more is " .. tostring(has_more) .. " but the cursor does not move: page " .. depth
+      .. " leads to " .. name .. "=" .. errors.clip(nxt, 80) .. " again (" .. (nxt == cursor and "the same page"
+      or "a page seen before") .. "); stopping instead of looping"
+  else
+    page._next = nxt
+  end
+  return page
 end
 
 function methods.has_next_page(page)
-  return page._next ~= false
+  return page._next ~= false or page._stuck ~= nil
 end
 
 function methods.next_page(page)
-  local path = page._next
-  if not path then return nil end
-  local chain = page._chain
-  local decoded, res = chain.fetch(chain.client, chain.c, path, nil, chain.opts)
-  return make_page(chain, decoded, res, path)
+  local stuck = page._stuck
+  local walk = page._walk
+  if stuck then
+    error(errors.pagination(walk.c.sdk_path .. ": " .. stuck, walk.c.sdk_path,
+      { method = walk.c.method, path = walk.path }), 0)
+  end
+  local cursor = page._next
+  if not cursor then return nil end
+  local decoded, res = pipeline.fetch_page(walk, cursor)
+  return make_page(walk, decoded, res, cursor, page)
 end
 
 -- Iterator shared by __call and items(): st = { page, data, n, i }
@@ -120,15 +178,36 @@ local function new_state(page)
   return setmetatable({ page = page, data = data, n = #data, i = 0 }, State)
 end
 
--- for item in page do ... end  (generic for calls page(nil, previous_item))
+-- for item in page do ... end  (generic for calls page(nil, previous_item)). Each loop over the
+-- page has its own state; a call finds its loop's state by the item that loop got last (two loops
+-- at the same item are at the same place). At most MAX_WALKS unfinished walks are kept per page
+-- (a `break` leaves one behind); past that the oldest is dropped.
+local MAX_WALKS = 64
 function Page.__call(page, _, control)
-  local st = rawget(page, "_it")
-  if control == nil or not st then
+  local its = rawget(page, "_its")
+  local st, at
+  if control == nil then
     st = new_state(page)
-    rawset(page, "_it", st)
+    if not its then
+      its = {}
+      rawset(page, "_its", its)
+    elseif #its >= MAX_WALKS then
+      table.remove(its, 1)
+    end
+    at = #its + 1
+    its[at] = st
+  elseif its then
+    for k = #its, 1, -1 do
+      if its[k].last == control then st, at = its[k], k; break end
+    end
+  end
+  if not st then
+    error(errors.invalid_argument("page iteration: this loop's walk is no longer known (more than "
+      .. MAX_WALKS .. " unfinished loops over one page); use page:items()", page._walk.c.sdk_path), 0)
   end
   local item = items_next(st)
-  if item == nil then rawset(page, "_it", nil) end
+  st.last = item
+  if item == nil then table.remove(its, at) end
   return item
 end
 
@@ -153,9 +232,8 @@ end
 -- All items from this page on (fetching the next pages), as a JSON array; at most max when given.
 function methods.collect(page, max)
   if max ~= nil and (math.type(max) ~= "integer" or max < 0) then
-    local errors = require "openai_admin.errors"
     error(errors.invalid_argument("page:collect: max must be a non-negative integer, got "
-      .. require("openai_admin.util").show(max), page._chain.c.sdk_path, "max"), 0)
+      .. require("openai_admin.util").show(max), page._walk.c.sdk_path, "max"), 0)
   end
   local out = require("openai_admin.json").array({})
   if max == 0 then return out end
@@ -174,21 +252,10 @@ function methods.pages(page)
   return pages_next, st, nil, st
 end
 
--- First page of a list call. fetch(client, c, path, body, opts) -> decoded, res (raises on errors).
-function M.first(client, c, fetch, pager_new, path, query, cursor, body, opts)
-  local first_path = path
-  if query ~= "" then
-    first_path = path .. "?" .. query
-    if cursor then first_path = first_path .. "&" .. cursor end
-  elseif cursor then
-    first_path = path .. "?" .. cursor
-  end
-  local decoded, res = fetch(client, c, first_path, body, opts)
-  local chain = {
-    client = client, c = c, fetch = fetch, opts = opts, path = path, query = query,
-    pager_new = c.pagination ~= "single_page" and pager_new or nil,
-  }
-  return make_page(chain, decoded, res, first_path)
+-- First page of a list call: walk from pipeline.walk(client, c, ...).
+function M.first(walk)
+  local decoded, res = pipeline.fetch_page(walk, walk.cursor)
+  return make_page(walk, decoded, res, walk.cursor, nil)
 end
 
 M.Page = Page

@@ -1,17 +1,26 @@
 -- Argument checks and wire encoding, compiled once per endpoint row of api.lua (at first use).
 --
 -- compile(row) -> c with
---   c.prepare(...)  -- (path params..., params, options) -> path, query, cursor, body, opts
---     path    "/organization/projects/proj%2Fx" (path parameters percent-encoded)
---     query   "limit=2&project_ids%5B%5D=a" in api.lua order, without the pagination cursor ("" if none)
---     cursor  "after=obj_1" / "page=tok" when the caller gave the cursor of a list call, else nil
---     body    Lua table ready for json.encode (arrays marked with json.array), or nil for no body
---     opts    the validated per-request options table, or nil
+--   c.prepare(max_bytes, ...)  -- (path params..., params, options) -> plan (request/validate.lua
+--     copies params once; the checks read the copy):
+--     plan.path    "/organization/projects/proj%2Fx" (path parameters percent-encoded)
+--     plan.params  the checked copy of the params table (or nil)
+--     plan.opts    the checked per-request options (or nil)
+--     plan.extra_query, plan.extra_body   copies of those options (sent unchecked)
+--     plan.budget  what is left of max_bytes for the query and body
+--   c.encode_query(params, exclude) -> query, after, before
+--     query   "limit=2&project_ids%5B%5D=a" in api.lua order, without the pagination cursor ("" if
+--             none) and without the names in the set `exclude`
+--     after   the cursor value the caller gave (after / page), raw, or nil
+--     before  the `before` value when it starts a backward walk (then not in query), else nil
+--   c.encode_body(params) -> Lua table ready for json.encode (arrays marked), or nil for no body
 -- Every bad input raises an invalid_argument error (errors.lua) naming the sdk_path and the
 -- parameter, before anything is sent.
 local errors = require "openai_admin.errors"
 local util = require "openai_admin.util"
 local json = require "openai_admin.json"
+local options = require "openai_admin.options"
+local validate = require "openai_admin.request.validate"
 
 local M = {}
 
@@ -33,9 +42,9 @@ local CURSOR_PARAM = {
 }
 M.CURSOR_PARAM = CURSOR_PARAM
 
--- Per-request options.
-local OPTION_NAMES = { "timeout", "connect_timeout", "max_retries", "headers" }
-M.OPTION_NAMES = OPTION_NAMES
+-- Per-request options (options.lua checks them).
+M.OPTION_NAMES = options.REQUEST
+local OPTION_SET = options.REQUEST_SET
 
 local function describe(v)
   if v == NULL then return "null" end
@@ -395,57 +404,6 @@ end
 M.prep_value = prep_value
 
 ---------------------------------------------------------------------------------------------
--- Options
----------------------------------------------------------------------------------------------
-
-local function check_headers(h, what)
-  if type(h) ~= "table" then return what .. ": expected a table of header name -> value, got " .. describe(h) end
-  for k, v in pairs(h) do
-    if type(k) ~= "string" or k == "" or find(k, "[%c%s:]") then
-      return what .. ": bad header name " .. describe(k)
-    end
-    if v ~= false and (type(v) ~= "string" or find(v, "[\r\n]")) then
-      return what .. "['" .. k .. "']: expected a string (or false to remove the header), got " .. describe(v)
-    end
-  end
-end
-M.check_headers = check_headers
-
-local function check_seconds(v, what)
-  if type(v) ~= "number" or not is_finite(v) or v <= 0 then
-    return what .. ": expected a positive number of seconds, got " .. describe(v)
-  end
-end
-M.check_seconds = check_seconds
-
-local function check_retries(v, what)
-  if mtype(v) ~= "integer" and not (type(v) == "number" and tointeger(v)) or v < 0 then
-    return what .. ": expected a non-negative integer, got " .. describe(v)
-  end
-end
-M.check_retries = check_retries
-
-local OPTION_CHECKS = {
-  timeout = check_seconds, connect_timeout = check_seconds, max_retries = check_retries,
-  headers = check_headers,
-}
-
--- Validates per-request options; returns nil or a message.
-local function check_options(opts)
-  if type(opts) ~= "table" then return "options: expected a table, got " .. describe(opts) end
-  for k, v in pairs(opts) do
-    local check = OPTION_CHECKS[k]
-    if not check then
-      return "unknown option '" .. tostring(k) .. "'" .. util.did_you_mean(k, OPTION_NAMES)
-        .. " (per-request options are " .. concat(OPTION_NAMES, ", ") .. ")"
-    end
-    local msg = check(v, "option " .. k)
-    if msg then return msg end
-  end
-end
-M.check_options = check_options
-
----------------------------------------------------------------------------------------------
 -- Compile one row
 ---------------------------------------------------------------------------------------------
 
@@ -473,6 +431,12 @@ function M.compile(row)
   local npath = #names
   local lits = split_path(row.path, names)
   local cursor_name = row.pagination and CURSOR_PARAM[row.pagination] or nil
+  local before_name = nil
+  if row.pagination and row.pagination ~= "single_page" then
+    for _, q in ipairs(row.query or {}) do
+      if q.name == "before" then before_name = "before" end
+    end
+  end
   local drop_null = DROP_NULL_QUERY[sdk_path] or false
 
   local function bad(message, param)
@@ -535,7 +499,7 @@ function M.compile(row)
           bad("params must be a table of named fields (got key " .. describe(k) .. ")", nil)
         end
         local hint = util.did_you_mean(k, all_names)
-        if hint == "" and OPTION_CHECKS[k] then
+        if hint == "" and OPTION_SET[k] then
           hint = " (per-request options such as '" .. k .. "' go in the table after params)"
         elseif hint == "" and #all_names == 0 then
           hint = " (this endpoint takes no parameters)"
@@ -573,24 +537,31 @@ function M.compile(row)
     end
   end
 
-  local function build_query(params)
-    if params == nil or nquery == 0 then return "", nil end
+  -- the cursor value given by the caller (null is sent as "after=", like any null query field,
+  -- except where nulls are dropped); `before` starts a backward walk only as a non-empty string
+  local function cursor_value(v)
+    if v == NULL and drop_null then return nil end
+    return v
+  end
+
+  local function build_query(params, exclude)
+    if params == nil or nquery == 0 then return "", nil, nil end
     local out, n = {}, 0
-    local cursor
+    local after = cursor_name and cursor_value(params[cursor_name])
+    local before = before_name and not after and params[before_name] or nil
+    if type(before) ~= "string" or before == "" then before = nil end
     for i = 1, nquery do
       local s = qspecs[i]
-      local v = params[s.name]
-      if v ~= nil then
-        if s.name == cursor_name then
-          if not (v == NULL and drop_null) then cursor = s.key .. "=" .. enc(v) end
-        else
-          n = qs_append(out, n, s.key, v, s.spec, drop_null)
-        end
+      local name = s.name
+      local v = params[name]
+      if v ~= nil and name ~= cursor_name and not (before and name == before_name)
+        and not (exclude and exclude[name]) then
+        n = qs_append(out, n, s.key, v, s.spec, drop_null)
       end
     end
-    if n == 0 then return "", cursor end
-    if n == 1 then return out[1], cursor end
-    return concat(out, "&", 1, n), cursor
+    if n == 0 then return "", after, before end
+    if n == 1 then return out[1], after, before end
+    return concat(out, "&", 1, n), after, before
   end
 
   local function build_body(params)
@@ -645,48 +616,69 @@ function M.compile(row)
     end
   end
 
-  local function finish(path, params, opts, nargs)
+  local function finish(max_bytes, path, params, opts, nargs)
     if nargs > npath + 2 then
       bad("too many arguments (" .. nargs .. "): expected " .. npath .. " path parameter(s)"
         .. (npath > 0 and (" (" .. concat(names, ", ") .. ")") or "") .. ", a params table and an options table",
         nil)
     end
+    local plan = { path = path }
+    local budget = validate.budget(max_bytes, sdk_path)
+    validate.charge(budget, #path, "path")
     if opts ~= nil then
-      local msg = check_options(opts)
-      if msg then bad(msg, nil) end
+      local o = options.check_request(opts, sdk_path)
+      if o.extra_query then
+        o.extra_query = validate.copy(o.extra_query, budget, "extra_query")
+        plan.extra_query = o.extra_query
+      end
+      if o.extra_body then
+        if not sends_body and (row.method == "GET" or row.method == "DELETE") then
+          bad("option extra_body: a " .. row.method .. " request has no body (use extra_query)", "extra_body")
+        end
+        o.extra_body = validate.copy(o.extra_body, budget, "extra_body")
+        plan.extra_body = o.extra_body
+      end
+      plan.opts = o
+    end
+    if params ~= nil then
+      if type(params) ~= "table" then
+        bad("argument #" .. (npath + 1) .. " (params) must be a table, got " .. describe(params), nil)
+      end
+      params = validate.copy(params, budget, "params")
     end
     check_params(params)
-    local query, cursor = build_query(params)
-    return path, query, cursor, build_body(params), opts
+    plan.params, plan.budget = params, budget
+    return plan
   end
 
   local prepare
   if npath == 0 then
-    prepare = function(...)
+    prepare = function(max_bytes, ...)
       local params, opts = ...
-      return finish(build_path(), params, opts, select("#", ...))
+      return finish(max_bytes, build_path(), params, opts, select("#", ...))
     end
   elseif npath == 1 then
-    prepare = function(...)
+    prepare = function(max_bytes, ...)
       local a1, params, opts = ...
-      return finish(build_path(a1), params, opts, select("#", ...))
+      return finish(max_bytes, build_path(a1), params, opts, select("#", ...))
     end
   elseif npath == 2 then
-    prepare = function(...)
+    prepare = function(max_bytes, ...)
       local a1, a2, params, opts = ...
-      return finish(build_path(a1, a2), params, opts, select("#", ...))
+      return finish(max_bytes, build_path(a1, a2), params, opts, select("#", ...))
     end
   else
-    prepare = function(...)
+    prepare = function(max_bytes, ...)
       local params, opts = select(npath + 1, ...)
-      return finish(build_path(...), params, opts, select("#", ...))
+      return finish(max_bytes, build_path(...), params, opts, select("#", ...))
     end
   end
 
   return {
     row = row, sdk_path = sdk_path, method = row.method, pagination = row.pagination,
     npath = npath, path_params = names, prepare = prepare, sends_body = sends_body,
-    cursor_name = cursor_name,
+    cursor_name = cursor_name, before_name = before_name,
+    encode_query = build_query, encode_body = build_body,
   }
 end
 

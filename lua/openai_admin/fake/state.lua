@@ -12,7 +12,8 @@ local arr = json.array
 local M = {}
 
 -- Seeded objects and events are dated relative to the moment the state is created (the fake's
--- start or reset), so "the last 7 days" of a fresh fake holds its seed.
+-- start or reset): users joined about 300 days ago, projects and their keys about 200 days ago,
+-- and the seeded audit events end now, so "the last 7 days" of a fresh fake holds its seed.
 
 local FIRST = { "Ada", "Grace", "Alan", "Katherine", "Edsger", "Barbara", "Donald", "Margaret", "John", "Frances",
   "Radia", "Ken", "Dennis", "Hedy", "Claude", "Lynn", "Niklaus", "Sophie", "Tim", "Shafi" }
@@ -401,7 +402,7 @@ function M.new(opts)
     local u = self.users:add({
       object = "organization.user", id = self:id("user_", 24), name = name, email = email,
       role = i == 1 and "owner" or "reader",
-      added_at = T - (n.users - i + 1) * 3600, created = T - (n.users - i + 1) * 3600 - 400,
+      added_at = T - 300 * 86400 - (n.users - i + 1) * 3600, created = T - 300 * 86400 - (n.users - i + 1) * 3600 - 400,
       api_key_last_used_at = null, is_default = i == 1, is_scim_managed = false, is_service_account = false,
       developer_persona = null, technical_level = null,
     })
@@ -419,7 +420,7 @@ function M.new(opts)
   for i = 1, n.projects do
     local base = PROJECT_NAMES[(i - 1) % #PROJECT_NAMES + 1]
     local name = i > #PROJECT_NAMES and (base .. " " .. i) or base
-    local t = T - (n.projects - i + 1) * 7200
+    local t = T - 200 * 86400 - (n.projects - i + 1) * 7200
     local p = self.projects:add({
       id = self:id("proj_", 24), object = "organization.project", name = name, created_at = t,
       archived_at = null, status = "active",
@@ -444,7 +445,8 @@ function M.new(opts)
   if n.projects > 0 then
     for i = 2, n.users do
       local p = self.projects.items[(i - 2) % n.projects + 1]
-      self:add_project_member(p.id, self.users.items[i].id, "member", self.users.items[i].added_at)
+      local u = self.users.items[i]
+      self:add_project_member(p.id, u.id, "member", math.max(p.created_at, u.added_at))
     end
   end
   -- groups

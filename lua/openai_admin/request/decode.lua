@@ -1,0 +1,65 @@
+-- Stage 4 of a request (validate -> encode -> send -> decode): the core's answer as a result.
+--
+--   decode.response(res, err, ctx) -> obj   (raises an error object otherwise)
+--     res, err  what the send stage returned (res has status; err a transport failure)
+--     ctx       { method, path, sdk_path, key_kind, cursor }: for the error's fields and hints
+--   obj is the decoded JSON object; a 2xx that is not a JSON object is a `decode` error, a non-2xx
+--   is the error of its status (errors.from_response), a transport failure errors.from_transport.
+--   decode.result(obj, res) marks obj as a result: obj._request_id, decode.request_id(obj).
+local errors = require "openai_admin.errors"
+local json = require "openai_admin.json"
+
+local M = {}
+
+local type, pcall, setmetatable, getmetatable, error, tostring = type, pcall, setmetatable, getmetatable, error,
+  tostring
+local json_decode, NULL = json.decode, json.null
+
+local REQUEST_IDS = setmetatable({}, { __mode = "k" })
+local Result = {
+  __name = "openai_admin.result",
+  __index = function(t, k)
+    if k == "_request_id" then return REQUEST_IDS[t] end
+    return nil
+  end,
+}
+M.Result = Result
+
+function M.request_id(obj)
+  return REQUEST_IDS[obj]
+end
+
+function M.result(obj, res)
+  REQUEST_IDS[obj] = res.request_id
+  if getmetatable(obj) == nil then setmetatable(obj, Result) end
+  return obj
+end
+
+function M.response(res, err, ctx)
+  if not res then
+    error(errors.from_transport(err or {}, ctx.method, ctx.path, ctx.sdk_path), 0)
+  end
+  local status = res.status
+  if status < 200 or status > 299 then
+    error(errors.from_response(res, json_decode, ctx.method, ctx.path, ctx.sdk_path, ctx), 0)
+  end
+  local raw = res.body
+  if status == 204 and (raw == nil or raw == "") then return setmetatable({}, Result) end
+  local ok, obj, why = pcall(json_decode, raw)
+  if not ok then why, obj = obj, nil end
+  if type(obj) ~= "table" then
+    local detail
+    if obj ~= nil then
+      detail = "expected a JSON object, got " .. (obj == NULL and "null" or type(obj))
+    elseif raw == nil or raw == "" then
+      detail = "empty body"
+    else
+      detail = errors.clip(tostring(why), 300)
+      if not detail:find("JSON", 1, true) then detail = "invalid JSON: " .. detail end
+    end
+    error(errors.decode(res, ctx.method, ctx.path, ctx.sdk_path, detail), 0)
+  end
+  return obj
+end
+
+return M

@@ -1,0 +1,61 @@
+-- The request path, stage by stage (lua-resty-aws's layout):
+--   validate  request/validate.lua + params.lua   the caller's arguments, copied once and checked
+--   encode    request/encode.lua                  query string, JSON body, the core's request table
+--   send      batch.send(core_client, req)        the engine: now, or inside a batch (batch.lua)
+--   decode    request/decode.lua                  status, JSON, error objects with hints
+--
+--   pipeline.call(client, c, ...) -> result          a non-list endpoint (c: params.compile(row))
+--   pipeline.walk(client, c, ...) -> walk            a list call, checked and encoded once:
+--     walk = { client, c, plan, path, query, body, cursor, cursor_param, backward }
+--   pipeline.fetch_page(walk, cursor) -> decoded, res, url   one page of a walk (pages.lua)
+-- client is the Lua client table: rawget(client, "_core") (false once closed), "_key_kind",
+-- "_max_request_bytes".
+local errors = require "openai_admin.errors"
+local batch = require "openai_admin.batch"
+local encode = require "openai_admin.request.encode"
+local decode = require "openai_admin.request.decode"
+
+local M = {}
+
+local rawget, pcall, error = rawget, pcall, error
+
+local function send(client, c, req, cursor)
+  local cc = rawget(client, "_core")
+  if not cc then error(errors.invalid_argument(c.sdk_path .. ": the client is closed", c.sdk_path), 0) end
+  local ok, res, err = pcall(batch.send, cc, req) -- the core raises only on a broken contract
+  if not ok then error(errors.from_core(res, c.sdk_path), 0) end
+  return decode.response(res, err, {
+    method = req.method, path = req.path, sdk_path = c.sdk_path, key_kind = rawget(client, "_key_kind"),
+    cursor = cursor,
+  }), res
+end
+
+function M.call(client, c, ...)
+  local plan = c.prepare(rawget(client, "_max_request_bytes"), ...)
+  local query = encode.query(c, plan)
+  local url = encode.url(plan.path, query)
+  local req = encode.request(c, plan, url, encode.body(c, plan))
+  local obj, res = send(client, c, req)
+  return decode.result(obj, res)
+end
+
+function M.walk(client, c, ...)
+  local plan = c.prepare(rawget(client, "_max_request_bytes"), ...)
+  local query, after, before = encode.query(c, plan)
+  return {
+    client = client, c = c, plan = plan, path = plan.path, query = query, body = encode.body(c, plan),
+    cursor = before or after, cursor_param = before and c.before_name or c.cursor_name, backward = before ~= nil,
+  }
+end
+
+function M.fetch_page(walk, cursor)
+  local c = walk.c
+  local url = encode.url(walk.path, walk.query, walk.cursor_param, cursor)
+  local req = encode.request(c, walk.plan, url, walk.body)
+  -- a cursor naming an item (after=, before=): a 404 means that item is gone
+  local named = cursor and walk.cursor_param ~= "page" and (walk.cursor_param .. "=" .. cursor) or nil
+  local decoded, res = send(walk.client, c, req, named)
+  return decoded, res, url
+end
+
+return M
