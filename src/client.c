@@ -1,4 +1,5 @@
-/* core.client: config validation, header assembly, request / request_many / derive / close. */
+/* core.client: config validation, header assembly, submit / request / request_many / derive /
+ * close, and the engine userdata's methods (poll, collect, result, cancel, host-loop hooks). */
 #include "client.h"
 
 #include <lauxlib.h>
@@ -9,10 +10,10 @@
 #include <strings.h>
 
 #include "retry.h"
-#include "transport.h"
+#include "engine.h"
 
 #define CLIENT_MT "openai_admin.core.client"
-#define POOL_MT "openai_admin.core.pool"
+#define POOL_MT "openai_admin.core.engine"
 #define BATCH_MT "openai_admin.core.batch"
 #define UV_POOL 1
 
@@ -30,7 +31,7 @@ typedef struct oa_header {
 
 typedef struct oa_client {
   int open;
-  oa_pool *pool;                  /* also user value 1, which keeps it alive */
+  oa_engine *pool;                /* the engine; also user value 1, which keeps it alive */
   char *base_url;
   size_t base_len;
   char *key;                      /* the admin key: wiped and freed on close */
@@ -44,11 +45,13 @@ typedef struct oa_client {
   int max_retries;
 } oa_client;
 
-/* A batch of transfers in a userdata, so a Lua error while reading requests or building
- * results cannot leak C memory: __gc frees whatever is left. */
+/* The handles of transfers being read or run by one call, in a userdata, so a Lua error while
+ * reading requests or building results cannot leak them: __gc releases every one still live
+ * (by handle: after the engine is freed none is found). */
 typedef struct oa_batch {
+  oa_engine *e;
   int n;
-  oa_xfer x[1];
+  int64_t ids[1];
 } oa_batch;
 
 /* --- small helpers ------------------------------------------------------------------------ */
@@ -105,7 +108,7 @@ static void free_custom(oa_client *c) {
 
 /* Idempotent: frees whatever was set, so it also cleans up a half-built client. */
 static void client_release(oa_client *c) {
-  if (c->open && c->pool && --c->pool->open_clients == 0) oa_pool_free(c->pool); /* idempotent */
+  if (c->open && c->pool && --c->pool->open_clients == 0) oa_engine_free(c->pool); /* idempotent */
   c->open = 0;
   if (c->key) {
     wipe(c->key, c->key_len);
@@ -141,14 +144,21 @@ static oa_client *check_open(lua_State *L, int idx) {
 }
 
 static int pool_gc(lua_State *L) {
-  oa_pool *p = luaL_checkudata(L, 1, POOL_MT);
-  oa_pool_free(p);
+  oa_engine *p = luaL_checkudata(L, 1, POOL_MT);
+  oa_engine_free(p);
   return 0;
 }
 
+static void batch_release(oa_batch *b) {
+  for (int i = 0; i < b->n; i++) {
+    oa_xfer *x = b->e ? oa_engine_find(b->e, b->ids[i]) : NULL;
+    if (x) oa_engine_release(b->e, x);
+    b->ids[i] = -1;
+  }
+}
+
 static int batch_gc(lua_State *L) {
-  oa_batch *b = luaL_checkudata(L, 1, BATCH_MT);
-  for (int i = 0; i < b->n; i++) oa_xfer_free(&b->x[i]);
+  batch_release(luaL_checkudata(L, 1, BATCH_MT));
   return 0;
 }
 
@@ -346,7 +356,7 @@ static void build_defaults(lua_State *L, oa_client *c) {
   c->defaults_name_to = custom_named(c, "X-Stainless-Timeout") != NULL;
 }
 
-static void read_rate_limit(lua_State *L, oa_pool *p, int t) {
+static void read_rate_limit(lua_State *L, oa_engine *p, int t) {
   int ty = field(L, t, "rate_limit");
   oa_ratelimit *rl = &p->rl;
   if (ty == LUA_TNIL || (ty == LUA_TBOOLEAN && lua_toboolean(L, -1))) {
@@ -389,11 +399,51 @@ static void read_rate_limit(lua_State *L, oa_pool *p, int t) {
   oa_rl_configure(rl);
 }
 
+static char *opt_string(lua_State *L, int t, const char *key) {
+  size_t n;
+  const char *v = get_string(L, t, key, "config", 0, 0, NULL, &n);
+  if (v == NULL) return NULL;
+  if (n == 0 || strlen(v) != n) luaL_error(L, "openai_admin: config.%s must be a non-empty string", key);
+  return dup_mem(L, v, n);
+}
+
+/* TLS, proxy and size settings of the connection layer (checked for the user by the Lua layer;
+ * here only the contract). */
+static void read_conn_conf(lua_State *L, oa_engine *e, int t) {
+  oa_conn_conf *cf = &e->conf;
+  cf->ca_file = opt_string(L, t, "ca_file");
+  cf->ca_path = opt_string(L, t, "ca_path");
+  cf->proxy = opt_string(L, t, "proxy");
+  cf->no_proxy = opt_string(L, t, "no_proxy");
+  int ty = field(L, t, "insecure");
+  if (ty != LUA_TNIL && ty != LUA_TBOOLEAN) luaL_error(L, "openai_admin: config.insecure must be a boolean");
+  cf->insecure = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (field(L, t, "max_response_bytes") != LUA_TNIL) {
+    int isint = 0;
+    lua_Integer v = lua_tointegerx(L, -1, &isint);
+    if (!isint || v < 1) luaL_error(L, "openai_admin: config.max_response_bytes must be a positive integer");
+    cf->max_response_bytes = (curl_off_t)v;
+  }
+  lua_pop(L, 1);
+  if (field(L, t, "max_host_connections") != LUA_TNIL) {
+    int isint = 0;
+    lua_Integer v = lua_tointegerx(L, -1, &isint);
+    if (!isint || v < 1 || v > 1024)
+      luaL_error(L, "openai_admin: config.max_host_connections must be an integer from 1 to 1024");
+    cf->max_host_connections = (long)v;
+  }
+  lua_pop(L, 1);
+  curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, cf->max_host_connections);
+  curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, cf->max_host_connections > 16 ? cf->max_host_connections : 16L);
+}
+
 /* core.client(config) */
 int oa_client_new(lua_State *L) {
   static const char *const keys[] = {"base_url", "admin_key", "organization", "project", "user_agent",
                                      "headers", "timeout", "connect_timeout", "max_retries",
-                                     "rate_limit", NULL};
+                                     "rate_limit", "ca_file", "ca_path", "insecure", "proxy", "no_proxy",
+                                     "max_response_bytes", "max_host_connections", NULL};
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
   check_keys(L, 1, keys, "config");
@@ -402,13 +452,14 @@ int oa_client_new(lua_State *L) {
   oa_client *c = lua_newuserdatauv(L, sizeof *c, 1);
   memset(c, 0, sizeof *c);
   luaL_setmetatable(L, CLIENT_MT);
-  oa_pool *p = lua_newuserdatauv(L, sizeof *p, 0);
+  oa_engine *p = lua_newuserdatauv(L, sizeof *p, 0);
   memset(p, 0, sizeof *p);
   luaL_setmetatable(L, POOL_MT);
-  if (oa_pool_init(p) != 0) return luaL_error(L, "openai_admin: cannot create a curl multi handle");
+  if (oa_engine_init(p) != 0) return luaL_error(L, "openai_admin: cannot create a curl multi handle");
   lua_setiuservalue(L, 2, UV_POOL);
   c->pool = p;
   read_rate_limit(L, p, 1);
+  read_conn_conf(L, p, 1);
 
   size_t n;
   const char *s = get_string(L, 1, "base_url", "config", 1, 0, NULL, &n);
@@ -492,17 +543,15 @@ static int client_derive(lua_State *L) {
 
 /* --- requests ------------------------------------------------------------------------------ */
 
-static oa_batch *new_batch(lua_State *L, int n) {
-  size_t size = sizeof(oa_batch) + (size_t)(n > 1 ? n - 1 : 0) * sizeof(oa_xfer);
+static oa_batch *new_batch(lua_State *L, oa_engine *e, int n) {
+  size_t size = sizeof(oa_batch) + (size_t)(n > 1 ? n - 1 : 0) * sizeof(int64_t);
   oa_batch *b = lua_newuserdatauv(L, size, 0);
-  memset(b, 0, size);
-  b->n = n;
+  b->e = e;
+  b->n = 0;
   luaL_setmetatable(L, BATCH_MT);
+  for (int i = 0; i < n; i++) b->ids[i] = -1;
+  b->n = n;
   return b;
-}
-
-static void batch_release(oa_batch *b) {
-  for (int i = 0; i < b->n; i++) oa_xfer_free(&b->x[i]);
 }
 
 static long to_ms(double s) {
@@ -528,7 +577,7 @@ static int req_names(const req_header *rh, int n, const char *line_or_name, int 
  * the caller's stack for the whole call). */
 static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const char *what) {
   static const char *const keys[] = {"method", "path", "body", "headers", "timeout", "connect_timeout",
-                                     "max_retries", "endpoint", NULL};
+                                     "max_retries", "endpoint", "log", NULL};
   if (lua_type(L, t) != LUA_TTABLE) luaL_error(L, "openai_admin: %s must be a table, got %s", what, type_name(L, t));
   check_keys(L, t, keys, what);
 
@@ -544,11 +593,15 @@ static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const ch
   for (size_t i = 0; i < plen; i++)
     if ((unsigned char)path[i] <= ' ' || path[i] == 0x7f || path[i] == '#')
       luaL_error(L, "openai_admin: %s.path must be percent-encoded", what);
-  x->path = path;
-  x->endpoint = get_string(L, t, "endpoint", what, 0, 0, NULL, &n);
+  x->path = dup_mem(L, path, plen);
+  const char *endpoint = get_string(L, t, "endpoint", what, 0, 0, NULL, &n);
+  if (endpoint) x->endpoint = dup_mem(L, endpoint, n);
+  x->want_events = field(L, t, "log") != LUA_TNIL && lua_toboolean(L, -1);
+  lua_pop(L, 1);
   int bt = field(L, t, "body");
   if (bt == LUA_TSTRING) {
-    x->body = lua_tolstring(L, -1, &x->body_len);
+    const char *body = lua_tolstring(L, -1, &x->body_len);
+    x->body = dup_mem(L, body, x->body_len);
   } else if (bt != LUA_TNIL) {
     luaL_error(L, "openai_admin: %s.body must be a string, got %s", what, type_name(L, -1));
   }
@@ -594,7 +647,8 @@ static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const ch
     luaL_error(L, "openai_admin: %s.headers must be a table, got %s", what, type_name(L, -1));
   }
 
-  /* assemble: owned lines first, then (when nothing overrides a default) the shared defaults */
+  /* assemble: the request's own lines first, then the client's defaults it does not override
+   * (copied: the transfer owns its whole list) */
   int names_ct = c->defaults_name_ct || req_names(rh, nrh, "Content-Type", 0);
   int names_to = c->defaults_name_to || req_names(rh, nrh, "X-Stainless-Timeout", 0);
   int names_rc = c->defaults_name_rc || req_names(rh, nrh, "X-Stainless-Retry-Count", 0);
@@ -614,17 +668,12 @@ static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const ch
     append_line(L, &x->headers, "X-Stainless-Timeout", 19, v, strlen(v));
   }
   for (int i = 0; i < nrh; i++) append_line(L, &x->headers, rh[i].name, rh[i].nlen, rh[i].value, rh[i].vlen);
-  if (overrides_default) {
-    for (struct curl_slist *d = c->defaults; d; d = d->next)
-      if (!req_names(rh, nrh, d->data, 1)) {
-        struct curl_slist *grown = curl_slist_append(x->headers, d->data);
-        if (grown == NULL) luaL_error(L, "openai_admin: out of memory");
-        x->headers = grown;
-      }
-    x->shared_tail = NULL;
-  } else {
-    x->shared_tail = c->defaults;
-  }
+  for (struct curl_slist *d = c->defaults; d; d = d->next)
+    if (!overrides_default || !req_names(rh, nrh, d->data, 1)) {
+      struct curl_slist *grown = curl_slist_append(x->headers, d->data);
+      if (grown == NULL) luaL_error(L, "openai_admin: out of memory");
+      x->headers = grown;
+    }
   x->retry_count_header = !names_rc;
   lua_settop(L, h - 1);
 
@@ -642,9 +691,11 @@ static const char *method_name(oa_method m) {
   return m == OA_GET ? "GET" : m == OA_POST ? "POST" : "DELETE";
 }
 
-/* Pushes the res table (an HTTP answer) or the err table (a transport failure); returns 1 for res. */
+/* Pushes the res table (an HTTP answer) or the err table (a transport failure, or a refusal of
+ * the rate budget: nothing sent); returns 1 for res. */
 static int push_outcome(lua_State *L, const oa_xfer *x) {
-  if (x->code == CURLE_OK) {
+  int is_res = x->code == CURLE_OK && x->status > 0;
+  if (is_res) {
     lua_createtable(L, 0, 6);
     lua_pushinteger(L, x->status);
     lua_setfield(L, -2, "status");
@@ -668,13 +719,22 @@ static int push_outcome(lua_State *L, const oa_xfer *x) {
       lua_setfield(L, -2, "request_id");
     }
   } else {
-    lua_createtable(L, 0, 8);
-    lua_pushstring(L, x->code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "connection");
+    lua_createtable(L, 0, 10);
+    const char *kind = x->err_code && strcmp(x->err_code, "budget") == 0 ? "rate_limit"
+                       : x->code == CURLE_OPERATION_TIMEDOUT             ? "timeout"
+                                                                         : "connection";
+    lua_pushstring(L, kind);
     lua_setfield(L, -2, "kind");
     lua_pushstring(L, x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->code));
     lua_setfield(L, -2, "message");
-    lua_pushinteger(L, (lua_Integer)x->code);
-    lua_setfield(L, -2, "curl_code");
+    if (x->code != CURLE_OK) {
+      lua_pushinteger(L, (lua_Integer)x->code);
+      lua_setfield(L, -2, "curl_code");
+    }
+    if (x->err_code) {
+      lua_pushstring(L, x->err_code);
+      lua_setfield(L, -2, "code");
+    }
     lua_pushstring(L, method_name(x->method));
     lua_setfield(L, -2, "method");
     lua_pushstring(L, x->path);
@@ -684,32 +744,72 @@ static int push_outcome(lua_State *L, const oa_xfer *x) {
       lua_setfield(L, -2, "endpoint");
     }
   }
+  if (x->retry_after > 0) {
+    lua_pushnumber(L, x->retry_after);
+    lua_setfield(L, -2, "retry_after");
+  }
   lua_pushinteger(L, x->attempts);
   lua_setfield(L, -2, "attempts");
   lua_pushnumber(L, x->waited);
   lua_setfield(L, -2, "waited");
-  return x->code == CURLE_OK;
+  return is_res;
 }
 
-/* client:request{...} -> res | nil, err */
-static int client_request(lua_State *L) {
-  oa_client *c = check_open(L, 1);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  oa_batch *b = new_batch(L, 1); /* index 3 */
-  read_request(L, c, 2, &b->x[0], "request");
-  oa_transport_run(c->pool, b->x, 1, 1);
-  if (push_outcome(L, &b->x[0])) {
-    batch_release(b);
-    return 1;
-  }
-  batch_release(b);
+/* Reads the request table at t into a new transfer whose handle is slot i of batch b (so an
+ * error while reading releases it). */
+static oa_xfer *read_into(lua_State *L, oa_client *c, oa_batch *b, int i, int t, const char *what) {
+  oa_xfer *x = oa_engine_new_xfer(c->pool);
+  if (x == NULL) luaL_error(L, "openai_admin: out of memory");
+  b->ids[i] = x->id;
+  read_request(L, c, t, x, what);
+  x->tag = b;
+  return x;
+}
+
+/* Pushes the outcome of a completed transfer (res, or nil + err) and releases it; returns the
+ * number of values pushed. */
+static int push_result(lua_State *L, oa_engine *e, oa_xfer *x) {
+  int is_res = push_outcome(L, x);
+  oa_engine_release(e, x);
+  if (is_res) return 1;
   lua_pushnil(L);
   lua_insert(L, -2);
   return 2;
 }
 
-/* client:request_many(reqs, {concurrency = 16}) -> { res | err, ... } in input order */
+/* client:request{...} -> res | nil, err: submit, then poll until that transfer completes
+ * (other transfers completing meanwhile stay collected for their owners) */
+static int client_request(lua_State *L) {
+  oa_client *c = check_open(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  oa_engine *e = c->pool;
+  oa_batch *b = new_batch(L, e, 1); /* index 3 */
+  oa_xfer *x = read_into(L, c, b, 0, 2, "request");
+  oa_engine_submit(e, x);
+  while (x->state != OA_X_DONE) oa_engine_poll(e, -1);
+  oa_engine_take(e, x);
+  b->ids[0] = -1;
+  return push_result(L, e, x);
+}
+
+/* client:submit{...} -> handle: queued at once; eng:poll/collect/result take it from there */
+static int client_submit(lua_State *L) {
+  oa_client *c = check_open(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  oa_engine *e = c->pool;
+  oa_batch *b = new_batch(L, e, 1);
+  oa_xfer *x = read_into(L, c, b, 0, 2, "request");
+  x->tag = NULL;
+  oa_engine_submit(e, x);
+  b->ids[0] = -1; /* the engine owns it now */
+  lua_pushinteger(L, (lua_Integer)x->id);
+  return 1;
+}
+
+/* client:request_many(reqs, {concurrency = 16}) -> { res | err, ... } in input order; keeps
+ * `concurrency` transfers in flight, starting the next one as each completes */
 static int client_request_many(lua_State *L) {
   static const char *const keys[] = {"concurrency", NULL};
   oa_client *c = check_open(L, 1);
@@ -731,25 +831,214 @@ static int client_request_many(lua_State *L) {
   lua_settop(L, 2);
   lua_Integer n = (lua_Integer)lua_rawlen(L, 2);
   if (n > 1000000) return luaL_error(L, "openai_admin: too many requests in one batch");
-  if (n == 0) {
-    lua_newtable(L);
-    return 1;
-  }
-  oa_batch *b = new_batch(L, (int)n); /* index 3 */
+  lua_createtable(L, (int)n, 0); /* index 3: the results */
+  if (n == 0) return 1;
+  oa_engine *e = c->pool;
+  oa_batch *b = new_batch(L, e, (int)n); /* index 4 */
   char what[48];
+  /* every request is read (and checked) before any is sent */
   for (lua_Integer i = 1; i <= n; i++) {
-    lua_rawgeti(L, 2, i); /* stays on the stack: the request table (and its strings) live */
+    lua_rawgeti(L, 2, i);
     snprintf(what, sizeof what, "requests[%lld]", (long long)i);
-    read_request(L, c, lua_gettop(L), &b->x[i - 1], what);
+    read_into(L, c, b, (int)(i - 1), lua_gettop(L), what);
     lua_pop(L, 1);
   }
-  oa_transport_run(c->pool, b->x, (int)n, concurrency);
-  lua_createtable(L, (int)n, 0);
-  for (int i = 0; i < (int)n; i++) {
-    push_outcome(L, &b->x[i]);
-    lua_rawseti(L, -2, i + 1);
+  int next = 0, left = (int)n, inflight = 0;
+  while (left > 0) {
+    while (inflight < concurrency && next < (int)n) {
+      oa_engine_submit(e, oa_engine_find(e, b->ids[next++]));
+      inflight++;
+    }
+    oa_engine_poll(e, -1);
+    for (int k = e->n_done - 1; k >= 0; k--) {
+      if (k >= e->n_done) continue;
+      oa_xfer *x = oa_engine_find(e, e->done[k]);
+      if (x == NULL || x->tag != b) continue;
+      int i = -1;
+      for (int j = 0; j < next; j++)
+        if (b->ids[j] == x->id) {
+          i = j;
+          break;
+        }
+      oa_engine_take(e, x);
+      push_outcome(L, x);
+      lua_rawseti(L, 3, i + 1);
+      b->ids[i] = -1;
+      oa_engine_release(e, x);
+      inflight--;
+      left--;
+    }
+    if (e->multi == NULL) break; /* cannot happen while the client is open */
   }
-  batch_release(b);
+  lua_settop(L, 3);
+  return 1;
+}
+
+/* client:engine() -> the engine userdata shared with derived clients */
+static int client_engine(lua_State *L) {
+  check_open(L, 1);
+  lua_getiuservalue(L, 1, UV_POOL);
+  return 1;
+}
+
+/* --- the engine's methods ------------------------------------------------------------------- */
+
+static oa_engine *check_engine(lua_State *L) { return luaL_checkudata(L, 1, POOL_MT); }
+
+static oa_xfer *check_handle(lua_State *L, oa_engine *e, int idx) {
+  lua_Integer h = luaL_checkinteger(L, idx);
+  oa_xfer *x = oa_engine_find(e, (int64_t)h);
+  if (x == NULL) luaL_error(L, "openai_admin: unknown transfer handle %I", h);
+  return x;
+}
+
+/* eng:poll(timeout|nil) -> number of completed transfers waiting to be collected */
+static int engine_poll(lua_State *L) {
+  oa_engine *e = check_engine(L);
+  double t = -1;
+  if (!lua_isnoneornil(L, 2)) {
+    t = luaL_checknumber(L, 2);
+    if (!(t >= 0)) return luaL_error(L, "openai_admin: poll timeout must be >= 0 seconds");
+  }
+  lua_pushinteger(L, oa_engine_poll(e, t));
+  return 1;
+}
+
+/* eng:collect() -> { h, ... } completed since the last collect */
+static int engine_collect(lua_State *L) {
+  oa_engine *e = check_engine(L);
+  lua_createtable(L, e->n_done, 0);
+  int k = 0;
+  for (int i = 0; i < e->n_done; i++) {
+    oa_xfer *x = oa_engine_find(e, e->done[i]);
+    if (x == NULL || x->tag != NULL) { /* a blocking call's own: it takes it itself */
+      e->done[k++] = e->done[i];
+      continue;
+    }
+    lua_pushinteger(L, (lua_Integer)e->done[i]);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  }
+  e->n_done = k;
+  return 1;
+}
+
+/* eng:result(h) -> res | nil, err (a completed handle, once) */
+static int engine_result(lua_State *L) {
+  oa_engine *e = check_engine(L);
+  oa_xfer *x = check_handle(L, e, 2);
+  if (x->state != OA_X_DONE) return luaL_error(L, "openai_admin: transfer %I has not completed", (lua_Integer)x->id);
+  return push_result(L, e, x);
+}
+
+/* eng:live(h) -> true while the handle is known (queued, running or completed, not yet taken) */
+static int engine_live(lua_State *L) {
+  oa_engine *e = check_engine(L);
+  lua_pushboolean(L, oa_engine_find(e, (int64_t)luaL_checkinteger(L, 2)) != NULL);
+  return 1;
+}
+
+/* eng:done(h) -> true when the handle has completed */
+static int engine_done(lua_State *L) {
+  oa_engine *e = check_engine(L);
+  oa_xfer *x = oa_engine_find(e, (int64_t)luaL_checkinteger(L, 2));
+  lua_pushboolean(L, x != NULL && x->state == OA_X_DONE);
+  return 1;
+}
+
+static int engine_cancel(lua_State *L) {
+  oa_engine *e = check_engine(L);
+  oa_xfer *x = oa_engine_find(e, (int64_t)luaL_checkinteger(L, 2));
+  if (x && x->tag == NULL) oa_engine_release(e, x);
+  lua_pushboolean(L, x != NULL && x->tag == NULL);
+  return 1;
+}
+
+static int engine_pending(lua_State *L) {
+  oa_engine *e = check_engine(L);
+  lua_pushinteger(L, e->n_live);
+  return 1;
+}
+
+static int engine_sockets(lua_State *L) {
+  oa_engine *e = check_engine(L);
+  lua_createtable(L, 0, e->n_socks);
+  for (int i = 0; i < e->n_socks; i++) {
+    int w = e->socks[i].what;
+    lua_pushstring(L, w == CURL_POLL_INOUT ? "rw" : w == CURL_POLL_OUT ? "w" : "r");
+    lua_rawseti(L, -2, (lua_Integer)e->socks[i].fd);
+  }
+  return 1;
+}
+
+static int engine_timeout(lua_State *L) {
+  oa_engine *e = check_engine(L);
+  double t = oa_engine_timeout(e);
+  if (t < 0) lua_pushnil(L);
+  else lua_pushnumber(L, t);
+  return 1;
+}
+
+static int engine_ready(lua_State *L) {
+  oa_engine *e = check_engine(L);
+  lua_Integer fd = luaL_checkinteger(L, 2);
+  const char *what = luaL_optstring(L, 3, "rw");
+  int ev = 0;
+  if (strchr(what, 'r')) ev |= CURL_CSELECT_IN;
+  if (strchr(what, 'w')) ev |= CURL_CSELECT_OUT;
+  if (strchr(what, 'e')) ev |= CURL_CSELECT_ERR;
+  oa_engine_action(e, (curl_socket_t)fd, ev);
+  return 0;
+}
+
+static int engine_timer(lua_State *L) {
+  oa_engine_action(check_engine(L), CURL_SOCKET_TIMEOUT, 0);
+  return 0;
+}
+
+static void set_str(lua_State *L, const char *k, const char *v) {
+  if (v == NULL || *v == '\0') return;
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/* eng:events() -> { event, ... } recorded since the last call (docs/internals.md) */
+static int engine_events(lua_State *L) {
+  oa_engine *e = check_engine(L);
+  lua_createtable(L, e->n_events, 0);
+  for (int i = 0; i < e->n_events; i++) {
+    oa_event *ev = &e->events[i];
+    lua_createtable(L, 0, 10);
+    set_str(L, "type", ev->type == OA_EV_ATTEMPT ? "attempt" : "wait");
+    lua_pushinteger(L, (lua_Integer)ev->handle);
+    lua_setfield(L, -2, "handle");
+    set_str(L, "method", method_name(ev->method));
+    set_str(L, "path", ev->path);
+    set_str(L, "endpoint", ev->endpoint);
+    lua_pushinteger(L, ev->attempt);
+    lua_setfield(L, -2, "attempt");
+    if (ev->type == OA_EV_ATTEMPT) {
+      if (ev->status) {
+        lua_pushinteger(L, ev->status);
+        lua_setfield(L, -2, "status");
+      }
+      set_str(L, "request_id", ev->request_id);
+      if (ev->curl_code) {
+        lua_pushinteger(L, ev->curl_code);
+        lua_setfield(L, -2, "curl_code");
+      }
+      set_str(L, "error", ev->error);
+      lua_pushnumber(L, ev->elapsed_ms);
+      lua_setfield(L, -2, "elapsed_ms");
+      set_str(L, "retry", ev->retry);
+    } else {
+      lua_pushnumber(L, ev->seconds);
+      lua_setfield(L, -2, "seconds");
+      set_str(L, "reason", ev->reason);
+    }
+    lua_rawseti(L, -2, i + 1);
+    oa_event_free(ev);
+  }
+  e->n_events = 0;
   return 1;
 }
 
@@ -805,9 +1094,16 @@ static int client_is_open(lua_State *L) {
 
 void oa_client_register(lua_State *L) {
   static const luaL_Reg methods[] = {{"request", client_request}, {"request_many", client_request_many},
+                                     {"submit", client_submit},   {"engine", client_engine},
                                      {"derive", client_derive},   {"close", client_close},
                                      {"info", client_info},       {"is_open", client_is_open},
                                      {NULL, NULL}};
+  static const luaL_Reg engine_methods[] = {
+      {"poll", engine_poll},       {"collect", engine_collect}, {"result", engine_result},
+      {"live", engine_live},       {"done", engine_done},       {"cancel", engine_cancel},
+      {"pending", engine_pending}, {"sockets", engine_sockets}, {"timeout", engine_timeout},
+      {"ready", engine_ready},     {"timer", engine_timer},     {"events", engine_events},
+      {NULL, NULL}};
   if (luaL_newmetatable(L, CLIENT_MT)) {
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "__index");
@@ -824,6 +1120,10 @@ void oa_client_register(lua_State *L) {
   if (luaL_newmetatable(L, POOL_MT)) {
     lua_pushcfunction(L, pool_gc);
     lua_setfield(L, -2, "__gc");
+    luaL_newlib(L, engine_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, "openai_admin.core.engine");
+    lua_setfield(L, -2, "__name");
   }
   lua_pop(L, 1);
   if (luaL_newmetatable(L, BATCH_MT)) {

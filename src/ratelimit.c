@@ -219,6 +219,7 @@ static double hold(const oa_ratelimit *rl, oa_rl_bucket *b, long j, double reset
   if (ahead && reopen <= b->start) return b->start - now;
   b->start = reopen - L;
   b->count = CLOSED;
+  if (reopen > b->held_until) b->held_until = reopen;
   return reopen - now;
 }
 
@@ -276,4 +277,15 @@ double oa_rl_429_delay(const oa_ratelimit *rl, int n, double r) {
   double w = rl->window / 4.0 * pow(2.0, n);
   if (w > rl->window) w = rl->window;
   return w * (1.0 - 0.25 * r);
+}
+
+static double held_left(const oa_rl_bucket *b, double now) {
+  return b && b->held_until > now ? b->held_until - now : 0;
+}
+
+double oa_rl_held(oa_ratelimit *rl, const char *endpoint, double now) {
+  if (rl->mode == OA_RL_OFF || rl->spread) return 0;
+  oa_rl_bucket *eb = (endpoint != NULL && *endpoint) ? endpoint_bucket(rl, endpoint) : NULL;
+  double a = held_left(eb, now), c = held_left(&rl->client, now);
+  return a > c ? a : c;
 }

@@ -26,6 +26,7 @@ typedef struct oa_rl_bucket {
   int obs_429;            /* a 429 arrived in window obs_wid */
   double base;            /* limit before the current probe (0: not probing) */
   double step, clean, probe_after; /* recovery: next increment, clean full windows seen, needed */
+  double held_until;      /* a 429 closed the window until then (monotonic; 0: never) */
   double period;          /* the server's window as estimated from reset headers; 0 unknown */
   struct oa_rl_bucket *next;
 } oa_rl_bucket;
@@ -60,6 +61,10 @@ double oa_rl_reserve(oa_ratelimit *rl, const char *endpoint, double now, double 
  * server's is not ours). Returns >= 0 when a window now holds the endpoint (the retry needs no
  * backoff of its own: its booking waits), -1 when no budget took it. */
 double oa_rl_observe_429(oa_ratelimit *rl, const char *endpoint, double limit, double reset, double now);
+
+/* Seconds until the window a 429 closed for `endpoint` (or the client) reopens; 0 when none
+ * holds it. This part of a wait is the server's, not the call's place in the queue. */
+double oa_rl_held(oa_ratelimit *rl, const char *endpoint, double now);
 
 /* Feeds every other HTTP answer back (adaptive windows count what got through). */
 void oa_rl_observe_ok(oa_ratelimit *rl, const char *endpoint, double now);

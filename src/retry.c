@@ -98,7 +98,7 @@ double oa_retry_after(const char *retry_after_ms, const char *retry_after) {
       if (at != (time_t)-1) s = difftime(at, time(NULL));
     }
   }
-  if (s > 0 && s <= 60) return s;
+  if (s > 0 && isfinite(s)) return s; /* the caller decides what a long wait means (max_wait) */
   return -1;
 }
 

@@ -21,7 +21,7 @@ int oa_retry_curl_retryable(CURLcode code);
 int oa_retry_status_retryable(long status, const char *should_retry);
 
 /* The server's requested wait in seconds from `retry-after-ms` / `retry-after` (seconds or an
- * HTTP date), or -1 when absent, unparsable or outside (0, 60] seconds. Either may be NULL. */
+ * HTTP date), or -1 when absent, unparsable or not positive. Either may be NULL. */
 double oa_retry_after(const char *retry_after_ms, const char *retry_after);
 
 /* A Go-style duration as in `x-ratelimit-reset-requests` ("1s", "6m0s", "20ms", "1m30.5s")

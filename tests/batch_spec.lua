@@ -50,7 +50,7 @@ describe("batch", function()
       end
       fns[3] = function() return org.projects:retrieve("proj_missing") end
       fns[5] = function() error("plain failure", 0) end
-      local results, errs, nfailed = client:parallel(fns, { concurrency = 4 })
+      local results, errs, nfailed = client:parallel(fns, { concurrency = 4, errors = "collect" })
       assert.equal(#projects, results.n)
       assert.equal(2, nfailed)
       for i = 1, #projects do
@@ -66,6 +66,61 @@ describe("batch", function()
       assert.equal("plain failure", errs[5])
       -- every retrieve reached the server once (no retries, nothing sent twice)
       assert.equal(#projects - 1, #api_requests(f, "/v1/organization/projects/"))
+    end)
+
+    it("raises the first error by default, after the functions already started have finished", function()
+      local finished, started = {}, {}
+      local fns = {}
+      for i = 1, 6 do
+        fns[i] = function()
+          started[i] = true
+          if i == 2 then return org.projects:retrieve("proj_missing") end
+          local id = org.projects:retrieve(projects[i].id).id
+          finished[i] = true
+          return id
+        end
+      end
+      local ok, err = pcall(client.parallel, client, fns, { concurrency = 3, workers = 3 })
+      assert.is_false(ok)
+      assert.is_true(oa.errors.is(err, "not_found"), tostring(err))
+      -- the others running alongside ran to their end; nothing started after the failure
+      assert.is_true(finished[1] and finished[3], "finished " .. tostring(finished[1]) .. tostring(finished[3]))
+      assert.is_nil(started[6])
+      assert.equal(0, require("openai_admin.batch").live())
+      -- map too, and a plain error value comes through as raised
+      ok, err = pcall(client.map, client, { 1, 2 }, function(i)
+        if i == 2 then error("boom", 0) end
+        return i
+      end)
+      assert.is_false(ok)
+      assert.equal("boom", err)
+      assert.has_error(function() client:map({}, function() end, { errors = "later" }) end)
+    end)
+
+    it("keeps `concurrency` requests in flight continuously: a slow one holds no round", function()
+      local done = {}
+      local fns = {}
+      fns[1] = function()
+        local id = org.projects:retrieve(projects[1].id).id
+        done[#done + 1] = 1
+        return id
+      end
+      for i = 2, 40 do
+        fns[i] = function()
+          local id = org.projects:retrieve(projects[(i % #projects) + 1].id).id
+          done[#done + 1] = i
+          return id
+        end
+      end
+      f:fault { method = "GET", path = "/v1/organization/projects/" .. projects[1].id, count = 1, fault = "delay",
+        delay = 0.8 }
+      local results = client:parallel(fns, { concurrency = 2 })
+      assert.equal(40, results.n)
+      assert.equal(40, #done)
+      -- while the slow one ran, the other place served the quick ones one after another
+      local at
+      for k, i in ipairs(done) do if i == 1 then at = k end end
+      assert.is_true(at > 30, "the slow call finished as number " .. tostring(at))
     end)
 
     it("an empty list gives empty results", function()
@@ -181,10 +236,10 @@ describe("batch", function()
       local closed = oa.new { base_url = f.base_url, admin_key = f.admin_key }
       local closed_projects = closed.admin.organization.projects
       closed:close()
-      local results, errs, nfailed = client:parallel {
+      local results, errs, nfailed = client:parallel({
         function() return closed_projects:retrieve(projects[1].id) end,
         function() return org.projects:retrieve(projects[2].id).id end,
-      }
+      }, { errors = "collect" })
       assert.equal(1, nfailed)
       assert.is_true(oa.errors.is(errs[1], "invalid_argument"), tostring(errs[1]))
       assert.equal(projects[2].id, results[2])
@@ -228,10 +283,10 @@ describe("batch", function()
     end)
 
     it("are an error for that item only when nothing can receive them", function()
-      local results, errs, nfailed = client:parallel {
+      local results, errs, nfailed = client:parallel({
         function() coroutine.yield("nobody listens") end,
         function() return org.projects:retrieve(projects[1].id).id end,
-      }
+      }, { errors = "collect" })
       assert.equal(1, nfailed)
       assert.is_true(oa.errors.is(errs[1], "invalid_argument"))
       assert.matches("yielded", tostring(errs[1]))
@@ -392,7 +447,8 @@ describe("batch", function()
 
     it("after failed items the client keeps working, sequentially and in batches", function()
       f:fault { method = "GET", path = "/v1/organization/projects/", count = 3, status = 400 }
-      local _, errs, nfailed = client:map({ 1, 2, 3 }, function(i) return org.projects:retrieve(projects[i].id) end)
+      local _, errs, nfailed = client:map({ 1, 2, 3 }, function(i) return org.projects:retrieve(projects[i].id) end,
+        { errors = "collect" })
       assert.equal(3, nfailed)
       for i = 1, 3 do assert.is_true(oa.errors.is(errs[i], "bad_request")) end
       assert.equal(projects[1].id, org.projects:retrieve(projects[1].id).id)

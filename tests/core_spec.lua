@@ -350,10 +350,12 @@ describe("openai_admin.core", function()
       res = c:request{ method = "GET", path = "/status/503?key=radate&count=1&retry_after=" .. date }
       assert.equal(2, res.attempts)
       assert.is_true(res.waited >= 1 and res.waited <= 2, "waited " .. res.waited)
-      -- out of range (> 60 s): the default backoff instead
+      -- longer than max_wait (120 s): no wait begins, the 429 is the answer and says when to retry
       res = c:request{ method = "GET", path = "/status/429?key=rabig&count=1&retry_after=3600" }
-      assert.equal(2, res.attempts)
-      assert.is_true(res.waited <= 0.5)
+      assert.equal(429, res.status)
+      assert.equal(1, res.attempts)
+      assert.equal(0, res.waited)
+      assert.equal(3600, res.retry_after)
     end)
 
     it("retries 408 and 409, never other 4xx", function()
@@ -614,27 +616,35 @@ describe("openai_admin.core", function()
       assert.equal(0, res.waited)
     end)
 
-    it("max_wait caps the budget's own waits too: a call that would wait longer ends at once", function()
-      local c = client{ rate_limit = { requests = 2, window = 5, max_wait = 1 } }
+    it("max_wait never counts a call's place in the budget's queue, only the waits answers impose", function()
+      local c = client{ rate_limit = { requests = 2, window = 0.6, max_wait = 0.1 } }
       local reqs = {}
       for i = 1, 4 do reqs[i] = { method = "GET", path = "/echo", endpoint = "spec.cap" } end
       local t0 = now()
       local out = c:request_many(reqs)
-      assert.is_true(now() - t0 < 1, "took " .. (now() - t0))
-      assert.equal(200, out[1].status)
-      assert.equal(200, out[2].status)
-      for i = 3, 4 do
-        -- before any attempt: a 429 made by the budget (the caller sees a rate_limit error)
-        assert.equal(429, out[i].status)
-        assert.equal(0, out[i].attempts)
-        assert.equal(0, out[i].waited)
-        assert.is_nil(out[i].request_id)
-        assert.matches("max_wait", body(out[i]).error.message, 1, true)
-        assert.equal("rate_limit_exceeded", body(out[i]).error.code)
-      end
+      assert.is_true(now() - t0 >= 0.6, "took " .. (now() - t0))
+      for i = 1, 4 do assert.equal(200, out[i].status) end
+      assert.equal(0, out[1].waited)
+      assert.is_true(out[4].waited >= 0.6, "waited " .. out[4].waited)
+      -- a 429 closes the window for 10 s, past max_wait: that answer ends the call, saying when
+      local h = client{ rate_limit = { window = 10, max_wait = 0.5 } }
+      local res = h:request{ method = "GET", path = "/status/429?key=cap1&count=5", endpoint = "spec.cap1" }
+      assert.equal(429, res.status)
+      assert.equal(1, res.attempts)
+      assert.is_true(res.retry_after > 9, "retry_after " .. tostring(res.retry_after))
+      -- and the next call on that endpoint is refused by the budget: nothing sent, its own code
+      local r2, err = h:request{ method = "GET", path = "/echo", endpoint = "spec.cap1" }
+      assert.is_nil(r2)
+      assert.equal("rate_limit", err.kind)
+      assert.equal("budget", err.code)
+      assert.equal(0, err.attempts)
+      assert.is_nil(err.status)
+      assert.is_nil(err.request_id)
+      assert.is_true(err.retry_after > 9)
+      assert.matches("retry after", err.message, 1, true)
       -- retries and budget waits together never pass max_wait
       local a = client{ rate_limit = { window = 0.3, max_wait = 1 }, max_retries = 50 }
-      local res = a:request{ method = "GET", path = "/status/429?key=cap2&count=100", endpoint = "spec.cap2" }
+      res = a:request{ method = "GET", path = "/status/429?key=cap2&count=100", endpoint = "spec.cap2" }
       assert.equal(429, res.status)
       assert.is_true(res.attempts >= 2, "attempts " .. res.attempts)
       assert.is_true(res.waited > 0 and res.waited <= 1, "waited " .. res.waited)

@@ -120,19 +120,40 @@ describe("rate limits", function()
     assert.equal(0, count(got, 429))
   end)
 
-  it("a call the budget would hold past max_wait fails at once with a rate_limit error", function()
+  it("a call the server's window would hold past max_wait fails at once, and the next is refused unsent", function()
+    f:rate_limit { path = "/v1/organization/projects/", requests = 1, window = 30 }
     local client <close> = oa.new { base_url = f.base_url, admin_key = f.admin_key,
-      rate_limit = { requests = 1, window = 30, max_wait = 1 } }
+      rate_limit = { window = 30, max_wait = 1 } }
     local projects = client.admin.organization.projects
     assert.equal(pid, projects:retrieve(pid).id)
+    -- the 429 closes the window for about 30 s, past max_wait: that answer is the error
     local ok, err = pcall(projects.retrieve, projects, pid2)
     assert.is_false(ok)
     assert.is_true(oa.errors.is(err, "rate_limit"), tostring(err))
     assert.equal(429, err.status)
+    assert.equal(1, err.attempts)
+    assert.is_true(err.retry_after > 25, tostring(err.retry_after))
+    assert.matches("retry after", tostring(err), 1, true)
+    -- the next call on that endpoint: refused by the budget, nothing sent, its own code
+    ok, err = pcall(projects.retrieve, projects, pid)
+    assert.is_false(ok)
+    assert.is_true(oa.errors.is(err, "rate_limit"), tostring(err))
+    assert.equal("budget", err.code)
+    assert.is_nil(err.status)
+    assert.is_nil(err.request_id)
     assert.equal(0, err.attempts)
-    assert.equal(0, err.waited)
-    assert.matches("max_wait", err.message, 1, true)
-    assert.equal(1, #statuses(f, "/v1/organization/projects/")) -- the second was never sent
+    assert.is_true(err.retry_after > 25)
+    assert.equal(2, #statuses(f, "/v1/organization/projects/")) -- the third was never sent
+  end)
+
+  it("a batch queued behind its own budget never fails on max_wait: its wait is its place", function()
+    local client <close> = oa.new { base_url = f.base_url, admin_key = f.admin_key,
+      rate_limit = { requests = 2, window = 0.5, max_wait = 0.2 } }
+    local projects = client.admin.organization.projects
+    local results = client:map({ pid, pid2, pid, pid2, pid, pid2 }, function(id) return projects:retrieve(id).id end,
+      { concurrency = 6 })
+    assert.equal(6, results.n)
+    assert.equal(pid2, results[6])
   end)
 
   it("a client budget matching the server's limit sends no request that is refused", function()

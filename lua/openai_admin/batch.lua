@@ -1,58 +1,59 @@
 -- Concurrency for the Lua layer: many API calls in flight at once, written as plain sequential code.
 --
---   local results, errs, nfailed = client:parallel({ fn1, fn2, ... }, { concurrency = 16 })
---   local results, errs, nfailed = client:map(list, function(item, i) ... end, { concurrency = 16 })
+--   local results = client:parallel({ fn1, fn2, ... }, { concurrency = 16 })
+--   local results = client:map(list, function(item, i) ... end, { concurrency = 16 })
+--   local results, errs, nfailed = client:map(list, fn, { errors = "collect" })
 --   for i, item in client:each({ page_or_fn1, page_or_fn2, ... }, { concurrency = 16 }) do ... end
 --
--- Each function runs in its own coroutine. When it makes an API request (any call of the client
--- tree, including the next page of a walk, page:collect(), with_options clients), the request is
--- not sent at once: the coroutine yields it to the scheduler, which gathers the requests of every
--- waiting coroutine and sends them together through the C core's request_many (libcurl multi, at
--- most `concurrency` transfers at a time, the client's rate budget and retries applied per
--- request), then resumes each coroutine with its own answer. Outside a batch a call is sent at
--- once, as before.
+-- Each function runs in its own coroutine, owned by the scheduler (request/send.lua). When it
+-- makes an API request (any call of the client tree, including the next page of a walk,
+-- page:collect(), with_options clients), the coroutine yields it to the scheduler, which submits
+-- it to the C engine at once when fewer than `concurrency` are in flight (else as soon as one
+-- completes) and resumes the coroutine with its answer when it arrives: `concurrency` requests
+-- stay in flight continuously, with no rounds. The engine applies the client's rate budget and
+-- retries per request. Outside a batch a call blocks on the engine, as before.
 --
--- Options: concurrency (default 16, 1..1024): transfers in flight at once; workers (default
--- max(256, 16 x concurrency)): coroutines alive at once (the rest start as these finish). The
--- requests go to the core in rounds: request_many returns when every request of a round is done,
--- then the coroutines are resumed and their next requests form the next round.
+-- Options: concurrency (default 16, 1..1024): requests in flight at once; workers (default
+-- max(256, 16 x concurrency)): coroutines alive at once (the rest start as these finish);
+-- errors = "raise" (default) | "collect".
 --
--- Results: results[i] is the first value returned by the i-th function (results.n is the number
--- of functions); errs[i] is what it raised instead (an openai_admin error object for API failures,
--- or whatever else the function raised), nil when it succeeded; nfailed counts the errors. One
--- failure never stops the others.
+-- Errors: by default, as asyncio.gather: the first failure (in time) is raised once the
+-- functions already started have finished; functions not started yet are not started. Results:
+-- results[i] is the first value returned by the i-th function (results.n is the number of
+-- functions); on success the second and third values are {} and 0. With errors = "collect",
+-- nothing is raised: errs[i] is what the i-th function raised (an openai_admin error object for
+-- API failures, or whatever else it raised), nil when it succeeded, and nfailed counts them.
 --
 -- Yields of your own pass through: a function in a batch may call coroutine.yield(...); the
 -- values go to whoever resumed the coroutine that runs parallel() (so parallel() inside a
 -- coroutine.wrap generator streams), and what that resumer passes back is returned to the
 -- function. Called outside any coroutine, such a yield is an error for that item only. A batch
--- started inside another batch's function hands its requests up to the outer one, so nesting
--- stays concurrent. API calls made from a coroutine you create yourself inside a batch, or from
--- a function called by C (a table.sort comparator, a string.gsub callback), where a coroutine
--- cannot yield, are sent at once (correct, but not overlapped with the batch).
+-- started inside another batch's function (or inside a loop adapter's coroutine) yields to its
+-- owner while all its functions wait, so nesting stays concurrent. API calls made from a
+-- coroutine you create yourself inside a batch, or from a function called by C (a table.sort
+-- comparator, a string.gsub callback), where a coroutine cannot yield, block on the engine
+-- (correct, and the batch's other transfers keep moving meanwhile).
 --
 -- Nothing outlives a batch: when parallel() returns or raises, or the coroutine running it is
 -- closed (coroutine.close, a `break` out of each()), every unfinished coroutine is closed, which
--- also closes their to-be-closed variables (page:items() states).
+-- also closes their to-be-closed variables (page:items() states), and its requests in flight are
+-- cancelled.
 local errors = require "openai_admin.errors"
+
+local send = require "openai_admin.request.send"
 
 local M = {}
 
-local type, pcall, error, setmetatable, pairs, ipairs = type, pcall, error, setmetatable, pairs, ipairs
-local running, yield, resume = coroutine.running, coroutine.yield, coroutine.resume
+local type, error, setmetatable, pairs, next, pcall, tostring = type, error, setmetatable, pairs, next, pcall,
+  tostring
+local yield, resume = coroutine.yield, coroutine.resume
 local create, status, cclose, isyieldable = coroutine.create, coroutine.status, coroutine.close,
   coroutine.isyieldable
 local pack, unpack = table.pack, table.unpack
 local math_type = math.type
+local SENTINEL = send.SENTINEL
 
--- The scheduler's own yields carry this value first; any other yield is the user's.
-local SENTINEL = setmetatable({}, { __name = "openai_admin.batch.request", __tostring = function()
-  return "openai_admin.batch.request"
-end })
-
--- Coroutines whose requests are batched (value true), and how many are alive.
-local WORKERS = setmetatable({}, { __mode = "k" })
-local live_count = 0
+local live_count = 0 -- coroutines alive in schedulers (for tests)
 
 local DEFAULT_CONCURRENCY = 16
 
@@ -60,74 +61,13 @@ local function invalid(what, message, param)
   error(errors.invalid_argument(what .. ": " .. message, nil, param), 0)
 end
 
--- Runs a flat list { cc1, req1, cc2, req2, ... } and returns the outcomes { o1, o2, ... }, each
--- the core's res table, its transport err table, or { raise = error object } when the core
--- refused the request itself. Inside a worker the list is handed up to the enclosing scheduler.
-local function dispatch(list, concurrency)
-  if WORKERS[running()] and isyieldable() then
-    return yield(SENTINEL, list)
-  end
-  local m = #list // 2
-  local outs = {}
-  if m == 1 then
-    local cc = list[1]
-    local ok, res, err = pcall(cc.request, cc, list[2])
-    if not ok then
-      outs[1] = { raise = errors.is_error(res) and res or errors.invalid_argument(tostring(res)) }
-    else
-      outs[1] = res or err
-    end
-    return outs
-  end
-  -- group by core client (with_options clients have their own), keeping input positions
-  local groups, order = {}, {}
-  for k = 1, m do
-    local cc = list[2 * k - 1]
-    local g = groups[cc]
-    if not g then
-      g = { reqs = {}, at = {} }
-      groups[cc] = g
-      order[#order + 1] = cc
-    end
-    local j = #g.reqs + 1
-    g.reqs[j], g.at[j] = list[2 * k], k
-  end
-  local many_opts = { concurrency = concurrency }
-  for _, cc in ipairs(order) do
-    local g = groups[cc]
-    local ok, r = pcall(cc.request_many, cc, g.reqs, many_opts)
-    if ok then
-      for j, k in ipairs(g.at) do outs[k] = r[j] end
-    else
-      -- the core refused the batch (a closed client, a malformed request): one by one, so the
-      -- culprit fails alone
-      for j, k in ipairs(g.at) do
-        local ok1, res, err = pcall(cc.request, cc, g.reqs[j])
-        if ok1 then
-          outs[k] = res or err
-        else
-          outs[k] = { raise = errors.is_error(res) and res or errors.invalid_argument(tostring(res)) }
-        end
-      end
-    end
-  end
-  return outs
-end
-
--- For the client's fetch(): sends one request, or hands it to the batch this coroutine runs in.
--- Returns like the core's c:request: res, or nil and the transport error.
-function M.send(cc, req)
-  if WORKERS[running()] and isyieldable() then -- (not inside a C call such as a sort comparator)
-    local o = yield(SENTINEL, { cc, req })[1]
-    if o.status then return o end
-    if o.raise then error(o.raise, 0) end
-    return nil, o
-  end
-  return cc:request(req)
+-- Kept for callers of the old module: sends one request (request/send.lua does the work).
+function M.send(cc, req, log)
+  return send.send(cc, req, log)
 end
 
 local function check_opts(opts, what)
-  local concurrency, workers = DEFAULT_CONCURRENCY, nil
+  local concurrency, workers, collect = DEFAULT_CONCURRENCY, nil, false
   if opts ~= nil then
     if type(opts) ~= "table" then invalid(what, "expected a table of options, got " .. type(opts)) end
     for k, v in pairs(opts) do
@@ -141,55 +81,88 @@ local function check_opts(opts, what)
           invalid(what, "option workers: expected a positive integer, got " .. tostring(v), k)
         end
         workers = v
+      elseif k == "errors" then
+        if v ~= "raise" and v ~= "collect" then
+          invalid(what, "option errors: expected \"raise\" or \"collect\", got " .. tostring(v), k)
+        end
+        collect = v == "collect"
       else
-        invalid(what, "unknown option '" .. tostring(k) .. "' (options are concurrency, workers)", tostring(k))
+        invalid(what, "unknown option '" .. tostring(k) .. "' (options are concurrency, workers, errors)",
+          tostring(k))
       end
     end
   end
-  -- enough live coroutines that each round of request_many keeps `concurrency` transfers busy
-  -- for many latencies, so the barrier at the end of a round costs little
   if not workers then workers = concurrency * 16 < 256 and 256 or concurrency * 16 end
-  return concurrency, workers
+  return concurrency, workers, collect
 end
 
+-- Closes every unfinished coroutine of a scheduler and cancels its requests in flight.
 local Guard = {
   __close = function(g)
+    for eng, hs in pairs(g.waits) do
+      for h in pairs(hs) do
+        hs[h] = nil
+        send.cancel(eng, h)
+      end
+      g.waits[eng] = nil
+    end
     local live = g.live
     for co in pairs(live) do
       live[co] = nil
-      if WORKERS[co] then
-        WORKERS[co] = nil
-        live_count = live_count - 1
-      end
+      send.disown(co)
+      live_count = live_count - 1
       if status(co) == "suspended" then cclose(co) end
     end
   end,
 }
 
 -- The scheduler. fns: a sequence of functions called without arguments.
-local function run(fns, n, concurrency, max_live)
+local function run(fns, n, concurrency, max_live, collect)
   local results, errs, nfailed = { n = n }, {}, 0
-  local live, nlive = {}, 0
-  local pending, npending = {}, 0
-  local guard <close> = setmetatable({ live = live }, Guard) -- luacheck: ignore guard
+  local first_err, failed = nil, false
+  local live, nlive = {}, 0       -- coroutine -> index
+  local waits = {}                -- engine -> { [handle] = coroutine }
+  local nwaits = 0                -- requests in flight
+  local queue, qhead, qtail = {}, 1, 0 -- sends waiting for a place: { co, cc, req, log }
+  local ready, nready = {}, 0     -- coroutines to resume: { co, value }
+  local nested = {}               -- coroutines that yielded "wait" (a batch inside): resume on progress
+  local guard <close> = setmetatable({ live = live, waits = waits }, Guard) -- luacheck: ignore guard
 
   local function finish(co)
     live[co] = nil
     nlive = nlive - 1
-    if WORKERS[co] then
-      WORKERS[co] = nil
-      live_count = live_count - 1
-    end
+    nested[co] = nil
+    send.disown(co)
+    live_count = live_count - 1
   end
 
   local function fail(co, i, e)
     errs[i] = e
     nfailed = nfailed + 1
+    if not failed then first_err, failed = e, true end
     finish(co)
     cclose(co) -- closes its to-be-closed variables (a coroutine that raised does not unwind)
   end
 
-  local function step(co, i, ...)
+  local function submit(co, cc, req, log)
+    local eng, h = send.submit_for(cc, req, log)
+    if not eng then
+      nready = nready + 1
+      ready[nready] = { co, h }
+      return
+    end
+    local w = waits[eng]
+    if not w then
+      w = {}
+      waits[eng] = w
+    end
+    w[h] = co
+    nwaits = nwaits + 1
+  end
+
+  -- Resumes co and handles what it yields.
+  local function step(co, ...)
+    local i = live[co]
     local r = pack(resume(co, ...))
     while true do
       if not r[1] then
@@ -198,8 +171,16 @@ local function run(fns, n, concurrency, max_live)
         results[i] = r[2]
         return finish(co)
       elseif r[2] == SENTINEL then
-        npending = npending + 1
-        pending[npending] = { co, i, r[3] }
+        if r[3] == "send" then
+          if nwaits < concurrency then
+            submit(co, r[4], r[5], r[6])
+          else
+            qtail = qtail + 1
+            queue[qtail] = { co, r[4], r[5], r[6] }
+          end
+        else -- "wait": a scheduler inside waits for progress
+          nested[co] = true
+        end
         return
       elseif not isyieldable() then
         return fail(co, i, errors.invalid_argument("parallel: function " .. i .. " yielded, but the batch is"
@@ -210,45 +191,68 @@ local function run(fns, n, concurrency, max_live)
     end
   end
 
+  -- Moves completed requests (and nested schedulers, after progress) to the ready list.
+  local function gather(progress)
+    for eng, w in pairs(waits) do
+      for h, co in pairs(w) do
+        local o = send.take(eng, h)
+        if o then
+          w[h] = nil
+          nwaits = nwaits - 1
+          nready = nready + 1
+          ready[nready] = { co, o }
+        end
+      end
+      if next(w) == nil then waits[eng] = nil end
+    end
+    if progress then
+      for co in pairs(nested) do
+        nested[co] = nil
+        nready = nready + 1
+        ready[nready] = { co }
+      end
+    end
+    while qhead <= qtail and nwaits < concurrency do
+      local q = queue[qhead]
+      queue[qhead] = nil
+      qhead = qhead + 1
+      if live[q[1]] then submit(q[1], q[2], q[3], q[4]) end
+    end
+  end
+
   local next_i = 1
   while true do
-    while next_i <= n and nlive < max_live do
+    while next_i <= n and nlive < max_live and not (failed and not collect) do
       local i = next_i
       next_i = i + 1
       local co = create(fns[i])
-      WORKERS[co] = true
+      send.own(co, run)
       live_count = live_count + 1
       live[co] = i
       nlive = nlive + 1
-      step(co, i)
+      step(co)
     end
-    if npending == 0 then
-      if next_i > n then break end
+    if nready > 0 then
+      local batch, count = ready, nready
+      ready, nready = {}, 0
+      for k = 1, count do
+        local co = batch[k][1]
+        if live[co] then step(co, batch[k][2]) end
+      end
+      gather(false)
+    elseif nlive == 0 then
+      break
     else
-      local batch, count = pending, npending
-      pending, npending = {}, 0
-      local list, len = {}, 0
-      for b = 1, count do
-        local l = batch[b][3]
-        for k = 1, #l do list[len + k] = l[k] end
-        len = len + #l
+      -- every function waits: for our owner's next step, or on the engine ourselves
+      if send.owned() then
+        yield(SENTINEL, "wait")
+      else
+        send.pump(nil)
       end
-      local outs = dispatch(list, concurrency)
-      local at = 0
-      for b = 1, count do
-        local p = batch[b]
-        local m = #p[3] // 2
-        local mine
-        if m == 1 then
-          mine = { outs[at + 1] }
-        else
-          mine = { unpack(outs, at + 1, at + m) }
-        end
-        at = at + m
-        step(p[1], p[2], mine)
-      end
+      gather(true)
     end
   end
+  if failed and not collect then error(first_err, 0) end
   return results, errs, nfailed
 end
 
@@ -266,22 +270,22 @@ end
 -- parallel(fns, opts) -> results, errs, nfailed  (see the top of this file)
 function M.parallel(fns, opts)
   local n = check_fns(fns, "parallel")
-  local concurrency, workers = check_opts(opts, "parallel")
-  return run(fns, n, concurrency, workers)
+  local concurrency, workers, collect = check_opts(opts, "parallel")
+  return run(fns, n, concurrency, workers, collect)
 end
 
 -- map(list, fn, opts) -> results, errs, nfailed: fn(list[i], i) for every item, concurrently.
 function M.map(list, fn, opts)
   if type(list) ~= "table" then invalid("map", "expected a sequence as the list, got " .. type(list)) end
   if type(fn) ~= "function" then invalid("map", "expected a function, got " .. type(fn)) end
-  local concurrency, workers = check_opts(opts, "map")
+  local concurrency, workers, collect = check_opts(opts, "map")
   local n = #list
   local fns = {}
   for i = 1, n do
     local item = list[i]
     fns[i] = function() return fn(item, i) end
   end
-  return run(fns, n, concurrency, workers)
+  return run(fns, n, concurrency, workers, collect)
 end
 
 local FAIL = setmetatable({}, { __name = "openai_admin.batch.failure" })
@@ -290,10 +294,7 @@ local Closer = {
   __close = function(c)
     local gen = c.gen
     if gen and status(gen) == "suspended" then cclose(gen) end
-    if gen and WORKERS[gen] then
-      WORKERS[gen] = nil
-      live_count = live_count - 1
-    end
+    if gen then send.disown(gen) end
     c.gen = nil
   end,
 }
@@ -326,14 +327,14 @@ function M.each(sources, opts)
       if not ok then yield(FAIL, e) end
     end
   end
-  local gen = create(function() run(fns, n, concurrency, workers) end)
-  WORKERS[gen] = true -- its scheduler hands requests to us (and we, perhaps, further up)
-  live_count = live_count + 1
+  local gen = create(function() run(fns, n, concurrency, workers, true) end)
+  send.own(gen, M.each) -- its scheduler yields to us when everything waits
   local closer = setmetatable({ gen = gen }, Closer)
   local function step(...)
     local ok, a, b = resume(gen, ...)
     while ok and a == SENTINEL do
-      ok, a, b = resume(gen, dispatch(b, concurrency))
+      if send.owned() then yield(SENTINEL, "wait") else send.pump(nil) end
+      ok, a, b = resume(gen)
     end
     return ok, a, b
   end

@@ -44,11 +44,7 @@ local function params_text(out, list, indent)
   end
 end
 
--- A multi-line description of one endpoint (by sdk_path or row).
-function M.describe(what)
-  local row = what
-  if type(what) == "string" then row = tree.find(what) end
-  if type(row) ~= "table" then return nil, "no endpoint " .. tostring(what) end
+local function signature(row)
   local args = {}
   for _, n in ipairs(row.path_params) do args[#args + 1] = n end
   local has_required = false
@@ -61,8 +57,52 @@ function M.describe(what)
     args[#args + 1] = "[nil]"
   end
   args[#args + 1] = "[options]"
-  local sig = "client." .. row.resource .. ":" .. row.name .. "(" .. table.concat(args, ", ") .. ")"
-  local out = { row.sdk_path, "  " .. sig, "  " .. row.method .. " " .. row.path }
+  return "client." .. row.resource .. ":" .. row.name .. "(" .. table.concat(args, ", ") .. ")"
+end
+
+-- A resource (a node of the tree, or its path): its child resources and its methods.
+local function describe_resource(spec)
+  local out = { (spec.path == "" and "client" or spec.path) .. " (resource)" }
+  local kids, methods = {}, {}
+  for k in pairs(spec.children) do kids[#kids + 1] = k end
+  for k in pairs(spec.methods) do methods[#methods + 1] = k end
+  table.sort(kids)
+  table.sort(methods)
+  if #kids > 0 then out[#out + 1] = "  resources: " .. table.concat(kids, ", ") end
+  for _, name in ipairs(methods) do
+    local row = spec.methods[name]
+    out[#out + 1] = "  " .. signature(row) .. "  -- " .. row.method .. " " .. row.path
+      .. (row.summary and (": " .. row.summary) or "")
+  end
+  return table.concat(out, "\n")
+end
+
+local function resource_spec(path)
+  local spec = tree.root()
+  for part in path:gmatch("[^.]+") do
+    spec = spec.children[part]
+    if not spec then return nil end
+  end
+  return spec
+end
+
+-- A multi-line description of one endpoint (by sdk_path or row), or of a resource (by its path,
+-- "admin.organization.projects", or by its node, client.admin.organization.projects).
+function M.describe(what)
+  local spec = type(what) == "table" and tree.spec_of(what)
+  if spec then return describe_resource(spec) end
+  local row = what
+  if type(what) == "string" then
+    row = tree.find(what)
+    if not row then
+      spec = resource_spec(what)
+      if spec then return describe_resource(spec) end
+    end
+  end
+  if type(row) ~= "table" or type(row.path_params) ~= "table" then
+    return nil, "no endpoint or resource " .. tostring(what)
+  end
+  local out = { row.sdk_path, "  " .. signature(row), "  " .. row.method .. " " .. row.path }
   if row.summary then out[#out + 1] = "  " .. row.summary end
   if #row.query > 0 then
     out[#out + 1] = "  query params:"

@@ -170,6 +170,11 @@ function M.from_response(res, decode, method, path, sdk_path, ctx)
   elseif type(e) == "string" then
     f.message = e
   end
+  if res.retry_after then -- the core ended the call: the wait asked for is past max_wait
+    f.retry_after = res.retry_after
+    f.message = (f.message or ("HTTP " .. tostring(status)))
+      .. string.format(" (retry after %.0f s: longer than max_wait)", res.retry_after)
+  end
   if not f.message then
     if type(body) == "string" and body ~= "" and not (ok and type(decoded) == "table") then
       local snippet = body:sub(1, 200):gsub("%s+", " ")
@@ -182,13 +187,16 @@ function M.from_response(res, decode, method, path, sdk_path, ctx)
   return M.new(f)
 end
 
--- Error for a transport failure reported by the core (err.kind "connection" or "timeout").
+-- Error for a transport failure reported by the core (err.kind "connection" or "timeout"; code
+-- "tls", "response_too_large"), or a refusal of the rate budget (kind "rate_limit", code "budget",
+-- nothing sent, retry_after seconds).
 function M.from_transport(err, method, path, sdk_path)
   local kind = err.kind
-  if kind ~= "timeout" then kind = "connection" end
+  if kind ~= "timeout" and kind ~= "rate_limit" then kind = "connection" end
   return M.new {
     kind = kind, message = err.message or kind, attempts = err.attempts, waited = err.waited,
     method = err.method or method, path = err.path or path, sdk_path = sdk_path, curl_code = err.curl_code,
+    code = err.code, retry_after = err.retry_after,
   }
 end
 

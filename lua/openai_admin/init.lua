@@ -58,10 +58,12 @@ function M.endpoint(sdk_path)
   return tree.find(sdk_path)
 end
 
--- Text documentation of one endpoint, from api.lua:
+-- Text documentation of one endpoint, or of a resource (its path or its node: its methods and
+-- child resources), from api.lua:
 --   print(openai_admin.describe("admin.organization.usage.costs"))
-function M.describe(sdk_path)
-  return require("openai_admin.doc").describe(sdk_path)
+--   print(openai_admin.describe(client.admin.organization.projects))
+function M.describe(what)
+  return require("openai_admin.doc").describe(what)
 end
 
 local function invalid(message, param)
@@ -207,7 +209,7 @@ end
 -- Options handed to core.client{} as given (validated in options.lua); the core plumbs them.
 local CORE_PASS = { "timeout", "connect_timeout", "max_retries", "headers", "rate_limit", "ca_file", "ca_path",
   "insecure", "proxy", "no_proxy", "max_response_bytes", "max_host_connections" }
--- (logger and log_level are the Lua layer's: log.lua)
+-- (logger and log_level stay in Lua: the client's _log function gets the engine's events)
 
 -- openai_admin.new{ admin_key, base_url, organization, project, timeout, connect_timeout,
 --                   max_retries, headers, rate_limit, ca_file, ca_path, insecure, proxy, no_proxy,

@@ -22,7 +22,7 @@ local rawget, pcall, error = rawget, pcall, error
 local function send(client, c, req, cursor)
   local cc = rawget(client, "_core")
   if not cc then error(errors.invalid_argument(c.sdk_path .. ": the client is closed", c.sdk_path), 0) end
-  local ok, res, err = pcall(batch.send, cc, req) -- the core raises only on a broken contract
+  local ok, res, err = pcall(batch.send, cc, req, rawget(client, "_log")) -- the core raises only on a broken contract
   if not ok then error(errors.from_core(res, c.sdk_path), 0) end
   return decode.response(res, err, {
     method = req.method, path = req.path, sdk_path = c.sdk_path, key_kind = rawget(client, "_key_kind"),
