@@ -107,9 +107,16 @@ function Error.__tostring(e)
 end
 
 -- THE constructor. `fields` becomes the error object (kind and message are required).
+-- Redaction is always on (log.lua): no field of an error holds a key-shaped string, a Bearer
+-- token or a secret value, whatever the server echoed or the caller passed.
+local redact = require("openai_admin.log").redact
+
 function M.new(fields)
   assert(type(fields) == "table" and type(fields.kind) == "string", "errors.new needs a kind")
   if fields.message == nil then fields.message = fields.kind end
+  for k, v in pairs(fields) do
+    if type(v) == "string" then fields[k] = redact(v) end
+  end
   return setmetatable(fields, Error)
 end
 
