@@ -7,14 +7,28 @@ CSTD       := -std=c99 -D_POSIX_C_SOURCE=200809L
 WARN       := -Wall -Wextra -Werror
 OPT        ?= -O2 -g
 SAN        ?=
+# Where the C libraries are: X_INCDIR / X_LIBDIR when given (LuaRocks passes them from its
+# external_dependencies, e.g. `luarocks make CURL_DIR=/opt/curl`), else pkg-config, else the
+# compiler's default paths.
 LUA_INCDIR ?=
-LUA_CFLAGS  := $(if $(LUA_INCDIR),-I$(LUA_INCDIR),$(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null))
-CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
-CURL_LIBS   := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
-JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
-JSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
-MHD_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
-MHD_LIBS    := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
+CURL_INCDIR ?= $(if $(CURL_DIR),$(CURL_DIR)/include)
+CURL_LIBDIR ?= $(if $(CURL_DIR),$(CURL_DIR)/lib)
+JANSSON_INCDIR ?= $(if $(JANSSON_DIR),$(JANSSON_DIR)/include)
+JANSSON_LIBDIR ?= $(if $(JANSSON_DIR),$(JANSSON_DIR)/lib)
+MICROHTTPD_INCDIR ?= $(if $(MICROHTTPD_DIR),$(MICROHTTPD_DIR)/include)
+MICROHTTPD_LIBDIR ?= $(if $(MICROHTTPD_DIR),$(MICROHTTPD_DIR)/lib)
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs   = $(or $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null),$(2))
+inc_flags = $(if $(1),-I$(1),$(call pc_cflags,$(2)))
+lib_flags = $(if $(1),-L$(1) -Wl$(comma)-rpath$(comma)$(1) $(3),$(call pc_libs,$(2),$(3)))
+comma := ,
+LUA_CFLAGS  := $(if $(LUA_INCDIR),-I$(LUA_INCDIR),$(or $(call pc_cflags,lua5.4),$(addprefix -I,$(wildcard /usr/include/lua5.4))))
+CURL_CFLAGS := $(call inc_flags,$(CURL_INCDIR),libcurl)
+CURL_LIBS   := $(call lib_flags,$(CURL_LIBDIR),libcurl,-lcurl)
+JSON_CFLAGS := $(call inc_flags,$(JANSSON_INCDIR),jansson)
+JSON_LIBS   := $(call lib_flags,$(JANSSON_LIBDIR),jansson,-ljansson)
+MHD_CFLAGS  := $(call inc_flags,$(MICROHTTPD_INCDIR),libmicrohttpd)
+MHD_LIBS    := $(call lib_flags,$(MICROHTTPD_LIBDIR),libmicrohttpd,-lmicrohttpd)
 CFLAGS     ?=
 # Our flags first, then the caller's CFLAGS (LuaRocks passes its own); -Werror always holds.
 ALL_CFLAGS  = $(CSTD) $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
@@ -39,6 +53,24 @@ all: core fake $(JANSSON_REF_SO)
 
 core: $(CORE_SO)
 fake: $(FAKE_SO)
+
+# Before compiling: each C library's header is there, or one line naming the library, its Debian
+# package and the variables that point at it (instead of a compiler error).
+# $(call need_header,HEADER,FLAGS,LIBRARY,DEBIAN PACKAGE,VARIABLE PREFIX)
+need_header = @printf '\#include <%s>\n' '$(1)' | $(CC) $(2) -E -x c - >/dev/null 2>&1 || { \
+  echo "openai-admin: cannot find $(1) ($(3)'s headers): install $(4) (Debian), or give their place with" \
+    "$(5)_DIR=... or $(5)_INCDIR=... / $(5)_LIBDIR=... (make or luarocks)" >&2; exit 1; }
+.PHONY: check-core-libs check-fake-libs
+check-core-libs:
+	$(call need_header,lua.h,$(LUA_CFLAGS),Lua 5.4,liblua5.4-dev,LUA)
+	$(call need_header,curl/curl.h,$(CURL_CFLAGS),libcurl,libcurl4-openssl-dev,CURL)
+	$(call need_header,jansson.h,$(JSON_CFLAGS),jansson,libjansson-dev,JANSSON)
+check-fake-libs:
+	$(call need_header,lua.h,$(LUA_CFLAGS),Lua 5.4,liblua5.4-dev,LUA)
+	$(call need_header,microhttpd.h,$(MHD_CFLAGS),libmicrohttpd,libmicrohttpd-dev,MICROHTTPD)
+
+$(CORE_OBJ): | check-core-libs
+$(FAKE_OBJ): | check-fake-libs
 
 $(BUILD)/obj/core/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
@@ -167,12 +199,12 @@ INST_LIBDIR ?= $(PREFIX)/lib/lua/5.4
 INST_BINDIR ?= $(PREFIX)/bin
 install: install-client install-fake
 
+# Every Lua module of the client (all of lua/openai_admin but the fake), subfolders included.
+CLIENT_LUA = $(filter-out openai_admin/fake/%,$(patsubst lua/%,%,$(shell find lua/openai_admin -name '*.lua')))
 install-client: core
-	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin $(DESTDIR)$(INST_LUADIR)/openai_admin \
-	  $(DESTDIR)$(INST_LUADIR)/openai_admin/request
+	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin
 	install -m 0755 $(CORE_SO) $(DESTDIR)$(INST_LIBDIR)/openai_admin/core.so
-	install -m 0644 lua/openai_admin/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/
-	install -m 0644 lua/openai_admin/request/*.lua $(DESTDIR)$(INST_LUADIR)/openai_admin/request/
+	for f in $(CLIENT_LUA); do install -D -m 0644 lua/$$f $(DESTDIR)$(INST_LUADIR)/$$f || exit 1; done
 
 install-fake: fake
 	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin/fake $(DESTDIR)$(INST_LUADIR)/openai_admin/fake $(DESTDIR)$(INST_BINDIR)
@@ -183,11 +215,13 @@ install-fake: fake
 gen:
 	@sh tools/install-deps.sh gen
 	$(LUA) tools/gen_api.lua ../shared/api
-	$(LUA) tools/gen_docs.lua
+	@$(MAKE) --no-print-directory docs
 
-# the generated docs alone (endpoint reference, editor annotations, the README's package table)
+# the generated files alone: endpoint reference, editor annotations, the README's package table,
+# the versioned rockspecs
 docs:
 	$(LUA) tools/gen_docs.lua
+	$(LUA) tools/gen_rockspecs.lua
 
 clean:
 	rm -rf $(BUILD) $(TSAN_BUILD) build-fuzz
@@ -205,4 +239,4 @@ help:
 	@echo "make fuzz       the libFuzzer targets under ASan/UBSan, FUZZ_SECONDS (default 60) each"
 	@echo "make soak       SOAK_SECONDS (default 600) of mixed admin calls with injected faults"
 	@echo "make gen        regenerate lua/openai_admin/api.lua from ../shared/api, then make docs"
-	@echo "make docs       regenerate docs/endpoints.md, types/openai_admin.lua, the README's package table"
+	@echo "make docs       regenerate docs/endpoints.md, types/openai_admin.lua, the README's package table, the versioned rockspecs"
