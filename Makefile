@@ -31,7 +31,9 @@ MHD_CFLAGS  := $(call inc_flags,$(MICROHTTPD_INCDIR),libmicrohttpd)
 MHD_LIBS    := $(call lib_flags,$(MICROHTTPD_LIBDIR),libmicrohttpd,-lmicrohttpd)
 CFLAGS     ?=
 # Our flags first, then the caller's CFLAGS (LuaRocks passes its own); -Werror always holds.
-ALL_CFLAGS  = $(CSTD) $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden $(CFLAGS)
+# The version's one source is lua/openai_admin/version.lua; the C modules get it as OA_VERSION.
+VERSION    := $(shell sed -n 's/^return "\([^"]*\)".*/\1/p' lua/openai_admin/version.lua)
+ALL_CFLAGS  = $(CSTD) $(WARN) $(OPT) $(SAN) -fPIC -fvisibility=hidden -DOA_VERSION='"$(VERSION)"' $(CFLAGS)
 LDFLAGS    += $(SAN)
 
 BUILD      ?= build
@@ -72,11 +74,11 @@ check-fake-libs:
 $(CORE_OBJ): | check-core-libs
 $(FAKE_OBJ): | check-fake-libs
 
-$(BUILD)/obj/core/%.o: src/%.c $(wildcard src/*.h)
+$(BUILD)/obj/core/%.o: src/%.c $(wildcard src/*.h) lua/openai_admin/version.lua
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(CURL_CFLAGS) $(JSON_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/fake/%.o: src/fake/%.c $(wildcard src/fake/*.h)
+$(BUILD)/obj/fake/%.o: src/fake/%.c $(wildcard src/fake/*.h) src/version.h lua/openai_admin/version.lua
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(MHD_CFLAGS) -c $< -o $@
 

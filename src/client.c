@@ -1,6 +1,7 @@
 /* core.client: config validation, header assembly, submit / request / request_many / derive /
  * close, and the engine userdata's methods (poll, collect, result, cancel, host-loop hooks). */
 #include "client.h"
+#include "version.h"
 
 #include <lauxlib.h>
 #include <math.h>
@@ -17,7 +18,7 @@
 #define BATCH_MT "openai_admin.core.batch"
 #define UV_POOL 1
 
-#define DEFAULT_USER_AGENT "openai-admin-lua/0.1.0"
+#define DEFAULT_USER_AGENT "openai-admin-lua/" OA_VERSION
 #define DEFAULT_TIMEOUT 600.0
 #define DEFAULT_CONNECT_TIMEOUT 10.0
 #define DEFAULT_MAX_RETRIES 2

@@ -6,13 +6,14 @@
 #include <stdio.h>
 
 #include "client.h"
+#include "version.h"
 #include "json.h"
 
 #if LUA_VERSION_NUM != 504
 #error "openai_admin.core is written for Lua 5.4"
 #endif
 
-#define OA_CORE_VERSION "0.1.0"
+#define OA_CORE_VERSION OA_VERSION
 
 #define CURL_GUARD "openai_admin.core.curl_global"
 

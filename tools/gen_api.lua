@@ -80,6 +80,49 @@ end
 
 local function sample_name(path) return path and path:match("([^/]+)%.json$") end
 
+-- The per-variant required/optional lists of a union body, derived from its fields (each
+-- variant field names its variants and whether it is required in them), so a variant added to
+-- the fields (openai-node 7.59's "oci") is never missing from the lists. A catalog's own
+-- body_variants must agree with the fields; a disagreement stops the generator.
+local function body_variants(e)
+  local given = e.body_variants
+  if not given or given == cjson.null then return nil end
+  local disc = given.discriminator
+  local values
+  for _, p in ipairs(e.body) do
+    if p.name == disc and p.enum ~= cjson.null then values = p.enum end
+  end
+  assert(values, e.sdk_path .. ": no enum for the discriminator " .. tostring(disc))
+  local out = { discriminator = disc, variants = {} }
+  for _, v in ipairs(values) do
+    local req, opt = {}, {}
+    for _, p in ipairs(e.body) do
+      local vs = p.variants
+      local in_variant = vs == nil or vs == cjson.null or type(vs[1]) ~= "string"
+      if not in_variant then
+        for _, x in ipairs(vs) do if x == v then in_variant = true end end
+      end
+      if in_variant then
+        local required = p.required == true or ((vs ~= nil and vs ~= cjson.null and type(vs[1]) == "string")
+          and p.required_in_variant == true)
+        if required then req[#req + 1] = p.name else opt[#opt + 1] = p.name end
+      end
+    end
+    table.sort(req)
+    table.sort(opt)
+    out.variants[v] = { required = req, optional = opt }
+    local g = given.variants[v]
+    if g and g ~= cjson.null then
+      local listed = { table.unpack(g.required) }
+      table.sort(listed)
+      local a, b = table.concat(req, ","), table.concat(listed, ",")
+      assert(a == b, e.sdk_path .. ": body_variants." .. v .. ".required (" .. b .. ") disagrees with the fields ("
+        .. a .. ")")
+    end
+  end
+  return out
+end
+
 local rows = {}
 for _, e in ipairs(catalog) do
   local resource, name = e.sdk_path:match("^(.*)%.([^.]+)$")
@@ -95,7 +138,7 @@ for _, e in ipairs(catalog) do
     pagination = e.pagination ~= cjson.null and e.pagination or nil,
     response = r, summary = e.summary,
   }
-  if e.body_variants and e.body_variants ~= cjson.null then row.body_variants = e.body_variants end
+  row.body_variants = body_variants(e)
   rows[#rows + 1] = row
 end
 table.sort(rows, function(a, b) return a.sdk_path < b.sdk_path end)

@@ -855,6 +855,10 @@ return {
             "workload_identity_provider_id",
           },
         },
+        oci = {
+          optional = { "key_version_ocid", "purpose" },
+          required = { "key_ocid", "name", "region", "type", "vault_ocid" },
+        },
       },
     },
     method = "POST",

@@ -69,6 +69,13 @@ local function boolean(v)
   return nil, v
 end
 
+-- the engine's limit for connections per host (src/client.c)
+local function host_connections(v)
+  local i = type(v) == "number" and tointeger(v)
+  if not i or i < 1 or i > 1024 then return "expected an integer from 1 to 1024, got " .. show(v) end
+  return nil, i
+end
+
 local function func(v)
   if type(v) ~= "function" then return "expected a function, got " .. show(v) end
   return nil, v
@@ -168,7 +175,7 @@ local CHECKS = {
   admin_key = admin_key, base_url = base_url, rate_limit = rate_limit,
   ca_file = string_opt, ca_path = string_opt, proxy = string_opt, no_proxy = string_opt,
   insecure = boolean, max_response_bytes = positive_integer, max_request_bytes = positive_integer,
-  max_host_connections = positive_integer, logger = func, log_level = log_level,
+  max_host_connections = host_connections, logger = func, log_level = log_level,
   extra_query = named_table, extra_body = named_table,
 }
 

@@ -7,7 +7,7 @@
 --     plan.params  the checked copy of the params table (or nil)
 --     plan.opts    the checked per-request options (or nil)
 --     plan.extra_query, plan.extra_body   copies of those options (sent unchecked)
---     plan.budget  what is left of max_bytes for the query and body
+--     the plan is also the request's byte budget (request/validate.lua: max, used, ...)
 --   c.encode_query(params, exclude) -> query, after, before
 --     query   "limit=2&project_ids%5B%5D=a" in api.lua order, without the pagination cursor ("" if
 --             none) and without the names in the set `exclude`
@@ -622,9 +622,8 @@ function M.compile(row)
         .. (npath > 0 and (" (" .. concat(names, ", ") .. ")") or "") .. ", a params table and an options table",
         nil)
     end
-    local plan = { path = path }
-    local budget = validate.budget(max_bytes, sdk_path)
-    validate.charge(budget, #path, "path")
+    local plan = validate.budget(max_bytes, sdk_path, path)
+    local budget = plan
     if opts ~= nil then
       local o = options.check_request(opts, sdk_path)
       if o.extra_query then
@@ -647,7 +646,7 @@ function M.compile(row)
       params = validate.copy(params, budget, "params")
     end
     check_params(params)
-    plan.params, plan.budget = params, budget
+    plan.params = params
     return plan
   end
 

@@ -66,6 +66,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "../version.h"
 #include <time.h>
 #include <unistd.h>
 #include <sys/select.h>
@@ -1265,7 +1267,7 @@ __attribute__((visibility("default"))) int luaopen_openai_admin_fake_httpd(lua_S
   luaL_newlib(L, module_funcs);
   lua_pushstring(L, MHD_get_version());
   lua_setfield(L, -2, "mhd_version");
-  lua_pushliteral(L, "0.1.0");
+  lua_pushliteral(L, OA_VERSION);
   lua_setfield(L, -2, "_VERSION");
   return 1;
 }

@@ -1,8 +1,8 @@
 -- Stage 4 of a request (validate -> encode -> send -> decode): the core's answer as a result.
 --
---   decode.response(res, err, ctx) -> obj   (raises an error object otherwise)
+--   decode.response(res, err, method, path, sdk_path, key_kind, cursor) -> obj   (raises otherwise)
 --     res, err  what the send stage returned (res has status; err a transport failure)
---     ctx       { method, path, sdk_path, key_kind, cursor }: for the error's fields and hints
+--     the rest  for the error's fields and hints (errors.from_response's ctx)
 --   obj is the decoded JSON object; a 2xx that is not a JSON object is a `decode` error, a non-2xx
 --   is the error of its status (errors.from_response), a transport failure errors.from_transport.
 --   decode.result(obj, res) marks obj as a result: obj._request_id, decode.request_id(obj).
@@ -35,13 +35,13 @@ function M.result(obj, res)
   return obj
 end
 
-function M.response(res, err, ctx)
+function M.response(res, err, method, path, sdk_path, key_kind, cursor)
   if not res then
-    error(errors.from_transport(err or {}, ctx.method, ctx.path, ctx.sdk_path), 0)
+    error(errors.from_transport(err or {}, method, path, sdk_path), 0)
   end
   local status = res.status
   if status < 200 or status > 299 then
-    error(errors.from_response(res, json_decode, ctx.method, ctx.path, ctx.sdk_path, ctx), 0)
+    error(errors.from_response(res, json_decode, method, path, sdk_path, { key_kind = key_kind, cursor = cursor }), 0)
   end
   local raw = res.body
   if status == 204 and (raw == nil or raw == "") then return setmetatable({}, Result) end
@@ -57,7 +57,7 @@ function M.response(res, err, ctx)
       detail = errors.clip(tostring(why), 300)
       if not detail:find("JSON", 1, true) then detail = "invalid JSON: " .. detail end
     end
-    error(errors.decode(res, ctx.method, ctx.path, ctx.sdk_path, detail), 0)
+    error(errors.decode(res, method, path, sdk_path, detail), 0)
   end
   return obj
 end

@@ -7,7 +7,7 @@
 --   encode.url(path, query, cursor_name, cursor) -> "/path?query&after=cursor"
 --   encode.body(c, plan) -> the JSON body (extra_body merged over the fields), or nil
 --   encode.request(c, plan, url, body) -> { method, path, body, endpoint, timeout, ... } for send
--- Sizes are charged to the plan's budget (max_request_bytes): the query and the body together.
+-- Sizes are charged to the plan (its budget: max_request_bytes): the query and the body too.
 local errors = require "openai_admin.errors"
 local json = require "openai_admin.json"
 local params = require "openai_admin.params"
@@ -35,7 +35,7 @@ function M.query(c, plan)
     local q2 = extra_query_string(extra)
     if q2 ~= "" then query = query == "" and q2 or (query .. "&" .. q2) end
   end
-  validate.charge(plan.budget, #query, "query")
+  if query ~= "" then validate.charge(plan, #query, "query") end
   return query, after, before
 end
 
@@ -62,7 +62,7 @@ function M.body(c, plan)
     error(errors.invalid_argument(c.sdk_path .. ": cannot encode the body as JSON: " .. errors.clip(why, 200),
       c.sdk_path), 0)
   end
-  validate.charge(plan.budget, #s, "body")
+  validate.charge(plan, #s, "body")
   return s
 end
 

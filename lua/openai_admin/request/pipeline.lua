@@ -24,10 +24,7 @@ local function send(client, c, req, cursor)
   if not cc then error(errors.invalid_argument(c.sdk_path .. ": the client is closed", c.sdk_path), 0) end
   local ok, res, err = pcall(batch.send, cc, req, rawget(client, "_log")) -- the core raises only on a broken contract
   if not ok then error(errors.from_core(res, c.sdk_path), 0) end
-  return decode.response(res, err, {
-    method = req.method, path = req.path, sdk_path = c.sdk_path, key_kind = rawget(client, "_key_kind"),
-    cursor = cursor,
-  }), res
+  return decode.response(res, err, req.method, req.path, c.sdk_path, rawget(client, "_key_kind"), cursor), res
 end
 
 function M.call(client, c, ...)

@@ -35,7 +35,7 @@ end
 local function where_of(st)
   local parts = {}
   for i = 1, st.depth do
-    local k = st.path[i]
+    local k = st.stack[i]
     parts[i] = type(k) == "number" and ("[" .. k .. "]") or (i == 1 and k or ("." .. tostring(k)))
   end
   return table.concat(parts)
@@ -110,7 +110,7 @@ local function measure(v, st)
   local kind = shape(v, st)
   st.kinds[v] = kind
   local size = 2
-  local path, depth = st.path, st.depth + 1
+  local path, depth = st.stack, st.depth + 1
   st.depth = depth
   if kind == "array" then
     for i = 1, #v do
@@ -167,17 +167,50 @@ function copy_value(v, st)
   return v
 end
 
--- A budget of `limit` bytes shared by the parts of one request.
-function M.budget(limit, sdk_path)
-  local cnull, cempty, cmt, cemt = cjson_values()
-  return { limit = limit, max = limit, used = 0, sdk_path = sdk_path, cnull = cnull, cempty = cempty,
-    cmt = cmt, cemt = cemt, memo = {}, kinds = {}, copies = {}, path = {}, depth = 0 }
+-- A budget of `limit` bytes shared by the parts of one request, starting with its path; it is
+-- also the request's plan (params.lua adds params, opts, ...). The copy's working tables are
+-- made by the first copy: a call without params allocates nothing more.
+function M.budget(limit, sdk_path, path)
+  local b = { path = path, limit = limit, max = limit, used = #path, sdk_path = sdk_path, depth = 0 }
+  if b.used > limit then M.charge(b, 0, "path") end
+  return b
+end
+
+local function prepare_copy(st)
+  st.cnull, st.cempty, st.cmt, st.cemt = cjson_values()
+  st.memo, st.kinds, st.copies, st.stack = {}, {}, {}, {}
+end
+
+-- The common case, a table of named strings, booleans and integers ({ limit = 100 }): copied
+-- in one pass without the working tables; nil when v holds anything else.
+local function copy_flat(v, budget)
+  local out, size = {}, 2
+  for k, x in next, v do
+    if type(k) ~= "string" then return nil end
+    local tx = type(x)
+    if tx == "string" then
+      size = size + #k + #x + 6
+    elseif tx == "boolean" or mtype(x) == "integer" then
+      size = size + #k + 24
+    else
+      return nil
+    end
+    out[k] = x
+  end
+  if size > budget.max - budget.used then return nil end -- the full path says where
+  budget.used = budget.used + size
+  return out
 end
 
 -- Copies v (see the top of this file) and charges its size to the budget. where: "params".
 function M.copy(v, budget, where)
+  if type(v) == "table" and getmetatable(v) == nil and next(v) ~= nil then
+    local out = copy_flat(v, budget)
+    if out then return out end
+  end
+  if not budget.memo then prepare_copy(budget) end
   budget.limit = budget.max - budget.used
-  budget.path[1], budget.depth = where, 1
+  budget.stack[1], budget.depth = where, 1
   local size = measure(v, budget)
   budget.depth = 0
   budget.used = budget.used + size
@@ -188,7 +221,8 @@ end
 function M.charge(budget, n, what)
   budget.used = budget.used + n
   if budget.used > budget.max then
-    budget.path[1], budget.depth = what, 1
+    if not budget.memo then prepare_copy(budget) end
+    budget.stack[1], budget.depth = what, 1
     over(budget)
   end
 end
