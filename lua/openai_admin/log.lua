@@ -41,7 +41,8 @@ function M.redact(s)
   s = s:gsub("([Bb][Ee][Aa][Rr][Ee][Rr]%s+)[^%s\"',;]+", "%1...redacted")
   s = s:gsub("([Bb][Aa][Ss][Ii][Cc]%s+)[^%s\"',;]+", "%1...redacted")
   s = s:gsub('("value"%s*:%s*)"[^"]*"', '%1"...redacted"')
-  s = s:gsub("(%a[%w+.-]*://)[^/@%s]+@", "%1...redacted@")
+  -- (anchored on the literal "://": a scheme pattern in front would backtrack over long strings)
+  s = s:gsub("://[^/@%s]+@", "://...redacted@")
   return s
 end
 
