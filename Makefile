@@ -110,7 +110,7 @@ test:
 
 lint:
 	@sh tools/install-deps.sh lint
-	luacheck lua bin/openai-admin-fake tests tools examples bench
+	luacheck lua bin/openai-admin bin/openai-admin-fake tests tools examples bench
 
 demo:
 	@sh tools/install-deps.sh demo
@@ -204,9 +204,10 @@ install: install-client install-fake
 # Every Lua module of the client (all of lua/openai_admin but the fake), subfolders included.
 CLIENT_LUA = $(filter-out openai_admin/fake/%,$(patsubst lua/%,%,$(shell find lua/openai_admin -name '*.lua')))
 install-client: core
-	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin
+	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin $(DESTDIR)$(INST_BINDIR)
 	install -m 0755 $(CORE_SO) $(DESTDIR)$(INST_LIBDIR)/openai_admin/core.so
 	for f in $(CLIENT_LUA); do install -D -m 0644 lua/$$f $(DESTDIR)$(INST_LUADIR)/$$f || exit 1; done
+	install -m 0755 bin/openai-admin $(DESTDIR)$(INST_BINDIR)/openai-admin
 
 install-fake: fake
 	install -d $(DESTDIR)$(INST_LIBDIR)/openai_admin/fake $(DESTDIR)$(INST_LUADIR)/openai_admin/fake $(DESTDIR)$(INST_BINDIR)

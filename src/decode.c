@@ -71,8 +71,7 @@ static unsigned char *scratch(decoder *d, size_t n) {
   return d->buf;
 }
 
-/* Length of the valid UTF-8 sequence starting at p (p[0] >= 0x80), or 0 when it is invalid. */
-static size_t utf8_sequence(const unsigned char *p, const unsigned char *end) {
+size_t oa_utf8_sequence(const unsigned char *p, const unsigned char *end) {
   unsigned char c = p[0];
   size_t n, i;
   unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
@@ -143,7 +142,7 @@ static int string_escaped(decoder *d, const unsigned char *s, const unsigned cha
     if (c == '"') break;
     if (c < 0x20) return fail(d, p, "unescaped control character in a string");
     if (c >= 0x80) {
-      size_t n = utf8_sequence(p, end);
+      size_t n = oa_utf8_sequence(p, end);
       if (!n) return fail(d, p, "invalid UTF-8 in a string");
       memcpy(o, p, n);
       o += n;
@@ -200,7 +199,7 @@ static int string_value(decoder *d) {
     if (c == '\\') return string_escaped(d, s, p);
     if (c < 0x20) return fail(d, p, "unescaped control character in a string");
     {
-      size_t n = utf8_sequence(p, end);
+      size_t n = oa_utf8_sequence(p, end);
       if (!n) return fail(d, p, "invalid UTF-8 in a string");
       p += n;
     }

@@ -25,4 +25,14 @@ void oa_json_register(lua_State *L);
  * it can raise Lua memory errors, and then leaks nothing (it allocates only Lua objects). */
 int oa_json_decode(lua_State *L, const char *s, size_t len);
 
+/* The encoder's C entry point (src/encode.c; also the fuzz target's): encodes the value at idx
+ * and pushes the JSON text, returning 1; when the value has no JSON form pushes a message naming
+ * the key path instead and returns 0. Never raises for bad values; it can raise Lua memory
+ * errors, and then leaks nothing (it allocates only Lua objects). */
+int oa_json_encode(lua_State *L, int idx);
+
+/* Length of the valid UTF-8 sequence at p (p < end, *p >= 0x80), or 0 when it is invalid
+ * (overlong, a UTF-16 surrogate, beyond U+10FFFF, truncated). */
+size_t oa_utf8_sequence(const unsigned char *p, const unsigned char *end);
+
 #endif

@@ -35,6 +35,28 @@ local function same(a, b, path)
   return true
 end
 
+-- As same(), but a float with an integral value below 2^53 may come back as that integer (the
+-- encoder writes 100.0 as 100, for the API's integer fields).
+local function same_after_encode(a, b, path)
+  path = path or "value"
+  if math.type(a) == "float" and math.type(b) == "integer" then
+    if a == b and math.abs(a) < 2 ^ 53 then return true end
+    return false, path .. ": " .. a .. " vs " .. b
+  end
+  if type(a) == "table" and type(b) == "table" then
+    if getmetatable(a) ~= getmetatable(b) then return false, path .. ": array vs object" end
+    for k, v in pairs(a) do
+      local ok, why = same_after_encode(v, b[k], path .. "." .. tostring(k))
+      if not ok then return false, why end
+    end
+    for k in pairs(b) do
+      if a[k] == nil then return false, path .. "." .. tostring(k) .. ": appeared" end
+    end
+    return true
+  end
+  return same(a, b, path)
+end
+
 local function read(path)
   local f = assert(io.open(path, "rb"))
   local s = f:read("a")
@@ -86,10 +108,10 @@ describe("openai_admin.json decode", function()
   end)
 
   it("round-trips floats with the fewest digits", function()
-    -- (one precision per document: the fewest digits that every real in it needs)
+    -- (per number: the fewest of 15, 16, 17 significant digits that read back exactly)
     assert.equal('[18.5812,0.1,3.14159]', json.encode(json.decode('[18.5812,0.1,3.14159]')))
-    local v = json.decode('[1.7976931348623157e308,5e-324,0.30000000000000004]')
-    assert.equal('[1.7976931348623157e308,4.9406564584124654e-324,0.30000000000000004]', json.encode(v))
+    local v = json.decode('[1.7976931348623157e308,5e-324,0.30000000000000004,0.1]')
+    assert.equal('[1.7976931348623157e+308,4.94065645841247e-324,0.30000000000000004,0.1]', json.encode(v))
     assert.same(v, json.decode(json.encode(v)))
   end)
 
@@ -199,6 +221,48 @@ describe("openai_admin.json encode", function()
     end
   end)
 
+  it("writes numbers exactly, integral floats as integers, other floats read back as floats", function()
+    assert.equal('[9223372036854775807,-9223372036854775808,0,100,-5]',
+      json.encode(json.array { math.maxinteger, math.mininteger, -0.0, 100.0, -5.0 }))
+    assert.equal('[9007199254740994.0,1e+300,2.5,-0.001]', json.encode(json.array { 2.0 ^ 53 + 2, 1e300, 2.5, -0.001 }))
+    assert.equal("float", math.type(json.decode(json.encode(2.0 ^ 60))))
+    local v, err = json.encode({ x = 0 / 0 })
+    assert.is_nil(v)
+    assert.equal("cannot encode value.x: NaN or infinity has no JSON form", err)
+    assert.is_nil((json.encode(math.huge)))
+  end)
+
+  it("escapes what JSON requires and keeps UTF-8 as is; refuses invalid UTF-8", function()
+    assert.equal([["q\"b\\s/\n\r\t\b\f\u0001\u001f\u0000é😀"]], json.encode('q"b\\s/\n\r\t\b\f\1\31\0é😀'))
+    local v, err = json.encode({ name = "caf\xe9" })
+    assert.is_nil(v)
+    assert.equal("cannot encode value.name: string is not valid UTF-8", err)
+    v, err = json.encode({ ["k\xff"] = 1 })
+    assert.is_nil(v)
+    assert.matches("string is not valid UTF%-8", err)
+  end)
+
+  it("writes arrays and objects as marked; an empty plain table is an object", function()
+    assert.equal('[1,2,3]', json.encode({ 1, 2, 3 }))
+    assert.equal('{}', json.encode({}))
+    assert.equal('[]', json.encode(json.array()))
+    assert.equal('{"a":[{"b":null}]}', json.encode({ a = { { b = json.null } } }))
+    local v, err = json.encode({ 1, 2, x = 3 })
+    assert.is_nil(v)
+    assert.matches("non%-string keys", err)
+    assert.equal('{"k":[1,2]}', json.encode({ k = { 1, 2 } }))
+  end)
+
+  it("encodes a big document in one piece", function()
+    local items = json.array()
+    for i = 1, 20000 do items[i] = { id = "item_" .. i, n = i, f = i + 0.5, tags = json.array { "a", "b" } } end
+    local text = assert(json.encode({ data = items }))
+    local back = json.decode(text)
+    assert.equal(20000, #back.data)
+    assert.equal(19999.5, back.data[19999].f)
+    assert.equal("item_20000", back.data[20000].id)
+  end)
+
   it("still refuses other light userdata and functions, naming the path", function()
     local v, err = json.encode({ a = { print } })
     assert.is_nil(v)
@@ -249,6 +313,28 @@ local function disagreement(s)
   end
   local ok, why = same(ours, theirs)
   if not ok then return "values differ at " .. why end
+  return nil
+end
+
+-- Returns nil when s does not decode, or when its value re-encodes to JSON that jansson accepts
+-- and that decodes back to the same value; else a description. Infinities (from 1e400) have no
+-- JSON form: encoding them must fail with that reason.
+local function reencode_problem(s)
+  local v = json.decode(s)
+  if v == nil then return nil end
+  local text, why = json.encode(v)
+  if not text then
+    if why:find("NaN or infinity", 1, true) then return nil end
+    return "cannot re-encode: " .. why
+  end
+  local back, err = ref_decode(text)
+  if back == nil and not documented_difference(err) then
+    return "jansson refuses our output (" .. err .. "): " .. text
+  end
+  local again = json.decode(text)
+  if again == nil then return "our output does not decode: " .. text end
+  local ok, diff = same_after_encode(v, again)
+  if not ok then return "re-encoded value differs at " .. diff .. ": " .. text end
   return nil
 end
 
@@ -353,7 +439,7 @@ local function fake_replies()
   return bodies
 end
 
-describe("openai_admin.json decode against jansson", function()
+describe("openai_admin.json decode against jansson, and encode back", function()
   it("agrees on every API sample and every sample mutated", function()
     local h = assert(io.popen("ls " .. ROOT .. "/tests/fixtures/samples"))
     local r, n = rng(7), 0
@@ -361,6 +447,7 @@ describe("openai_admin.json decode against jansson", function()
       local s = read(ROOT .. "/tests/fixtures/samples/" .. name)
       assert.is_nil(disagreement(s), name)
       assert.is_not_nil(json.decode(s), name)
+      assert.is_nil(reencode_problem(s), name)
       n = n + 1
       for k = 1, 20 do
         local m = mutate(r, s)
@@ -377,6 +464,7 @@ describe("openai_admin.json decode against jansson", function()
     assert.is_true(#bodies >= 40, "fake replies: " .. #bodies)
     for i, s in ipairs(bodies) do
       assert.is_nil(disagreement(s), "reply " .. i .. ": " .. s:sub(1, 200))
+      assert.is_nil(reencode_problem(s), "reply " .. i)
       assert.is_not_nil(json.decode(s))
     end
   end)
@@ -390,11 +478,11 @@ describe("openai_admin.json decode against jansson", function()
       gen_value(r, 0, out)
       out[#out + 1] = WS[r(#WS)]
       local s = table.concat(out)
-      local d = disagreement(s)
+      local d = disagreement(s) or reencode_problem(s)
       assert.is_nil(d, "document " .. i .. ": " .. tostring(d) .. "\n" .. s)
       for _ = 1, 4 do
         local m = mutate(r, s)
-        d = disagreement(m)
+        d = disagreement(m) or reencode_problem(m)
         assert.is_nil(d, "document " .. i .. " mutated: " .. tostring(d) .. "\n" .. ("%q"):format(m))
         if json.decode(m) then accepted = accepted + 1 else refused = refused + 1 end
       end

@@ -112,7 +112,10 @@ end
 local redact = require("openai_admin.log").redact
 
 function M.new(fields)
-  assert(type(fields) == "table" and type(fields.kind) == "string", "errors.new needs a kind")
+  if type(fields) ~= "table" or type(fields.kind) ~= "string" then
+    error(setmetatable({ kind = "invalid_argument", message = "errors.new: expected a table with a string kind" },
+      Error), 0)
+  end
   if fields.message == nil then fields.message = fields.kind end
   for k, v in pairs(fields) do
     if type(v) == "string" then fields[k] = redact(v) end

@@ -26,7 +26,8 @@
 --
 -- Cursors (the table below, per pagination kind): the next page's cursor is read from the page
 -- when it arrives (page:next_page() gives the same answer however often it is called). A walk
--- started with `before` (and no `after`) goes toward newer items: before=<first id of the page>.
+-- started with `before` (and no `after`) goes toward the start of the list (newer events, for
+-- the audit log): before=<first id of the page>.
 -- has_more = false ends a walk; has_more missing goes on while there is a cursor (as the Node
 -- SDK). A walk that cannot go on honestly raises a `pagination` error naming the endpoint and
 -- the cursor, after the items of the page it has: has_more = true without a cursor (e.g. an empty

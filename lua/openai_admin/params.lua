@@ -627,6 +627,12 @@ function M.compile(row)
     if opts ~= nil then
       local o = options.check_request(opts, sdk_path)
       if o.extra_query then
+        for _, name in ipairs { cursor_name, before_name } do
+          if rawget(o.extra_query, name) ~= nil then
+            bad("option extra_query." .. name .. ": the cursor of a list goes in the params table (the walk"
+              .. " moves it page by page)", "extra_query." .. name)
+          end
+        end
         o.extra_query = validate.copy(o.extra_query, budget, "extra_query")
         plan.extra_query = o.extra_query
       end

@@ -57,6 +57,10 @@ end
 
 -- Finds the row of an sdk_path ("admin.organization.projects.list"), or nil.
 function M.find(sdk_path)
+  if type(sdk_path) ~= "string" then
+    error(errors.invalid_argument("endpoint: expected an sdk_path string such as "
+      .. "'admin.organization.projects.list', got " .. util.show(sdk_path)), 0)
+  end
   local spec = M.root()
   local parts = {}
   for part in sdk_path:gmatch("[^.]+") do parts[#parts + 1] = part end

@@ -18,7 +18,8 @@ local json = require "openai_admin.json"
 
 local M = {}
 
-local type, next, rawget, getmetatable, tointeger, mtype = type, next, rawget, getmetatable, math.tointeger, math.type
+local type, next, rawget, rawlen, getmetatable = type, next, rawget, rawlen, getmetatable
+local tointeger, mtype = math.tointeger, math.type
 local tostring, fmt = tostring, string.format
 local NULL = json.null
 local json_array, is_array = json.array, json.is_array
@@ -85,15 +86,16 @@ local function over(st)
     .. " bytes; a table used in several places is sent once per use)")
 end
 
--- Size of v's JSON, estimated from below; per distinct table (memo); raises past st.limit.
+-- Size of v's JSON, from below (a byte or so more per container for the commas); per
+-- distinct table (memo); raises past st.limit.
 local function measure(v, st)
   local tv = type(v)
   if tv == "string" then return #v + 2 end
   if tv == "number" then
     if v ~= v or v == HUGE or v == -HUGE then fail(st, "expected a finite number, got " .. tostring(v)) end
-    return mtype(v) == "integer" and #fmt("%d", v) or 8
+    return mtype(v) == "integer" and #fmt("%d", v) or 1
   end
-  if tv == "boolean" then return 5 end
+  if tv == "boolean" then return 4 end
   if tv ~= "table" then
     if v == NULL or (st.cnull ~= nil and v == st.cnull) or (st.cempty ~= nil and v == st.cempty) then
       return 4
@@ -113,7 +115,7 @@ local function measure(v, st)
   local path, depth = st.stack, st.depth + 1
   st.depth = depth
   if kind == "array" then
-    for i = 1, #v do
+    for i = 1, rawlen(v) do
       path[depth] = i
       size = size + 1 + measure(rawget(v, i), st)
       if size > st.limit then over(st) end
@@ -121,7 +123,7 @@ local function measure(v, st)
   elseif kind == "object" then
     for k, x in next, v do
       path[depth] = k
-      size = size + #k + 4 + measure(x, st)
+      size = size + #k + 3 + measure(x, st)
       if size > st.limit then over(st) end
     end
   end
@@ -137,7 +139,7 @@ local function copy_table(v, st)
   local kind = st.kinds[v]
   local out = {}
   if kind == "array" then
-    for i = 1, #v do out[i] = copy_value(rawget(v, i), st) end
+    for i = 1, rawlen(v) do out[i] = copy_value(rawget(v, i), st) end
     json_array(out)
   else
     for k, x in next, v do out[k] = copy_value(x, st) end
@@ -171,7 +173,7 @@ end
 -- also the request's plan (params.lua adds params, opts, ...). The copy's working tables are
 -- made by the first copy: a call without params allocates nothing more.
 function M.budget(limit, sdk_path, path)
-  local b = { path = path, limit = limit, max = limit, used = #path, sdk_path = sdk_path, depth = 0 }
+  local b = { path = path, limit = limit, max = limit, used = #path, estimated = 0, sdk_path = sdk_path, depth = 0 }
   if b.used > limit then M.charge(b, 0, "path") end
   return b
 end
@@ -189,16 +191,18 @@ local function copy_flat(v, budget)
     if type(k) ~= "string" then return nil end
     local tx = type(x)
     if tx == "string" then
-      size = size + #k + #x + 6
-    elseif tx == "boolean" or mtype(x) == "integer" then
-      size = size + #k + 24
+      size = size + #k + #x + 5
+    elseif tx == "boolean" then
+      size = size + #k + 7
+    elseif mtype(x) == "integer" then
+      size = size + #k + 3 + #fmt("%d", x)
     else
       return nil
     end
     out[k] = x
   end
-  if size > budget.max - budget.used then return nil end -- the full path says where
-  budget.used = budget.used + size
+  if size > budget.max - budget.used - budget.estimated then return nil end -- the full path says where
+  budget.estimated = budget.estimated + size
   return out
 end
 
@@ -209,15 +213,17 @@ function M.copy(v, budget, where)
     if out then return out end
   end
   if not budget.memo then prepare_copy(budget) end
-  budget.limit = budget.max - budget.used
+  budget.limit = budget.max - budget.used - budget.estimated
   budget.stack[1], budget.depth = where, 1
   local size = measure(v, budget)
   budget.depth = 0
-  budget.used = budget.used + size
+  budget.estimated = budget.estimated + size
   return copy_value(v, budget)
 end
 
--- Charges n bytes (a path, a query string, the encoded body) to the budget.
+-- Charges n bytes (a path, a query string, the encoded body) to the budget. The copies' sizes
+-- are estimates from below, checked as they are made (path + estimates <= max) and kept apart;
+-- the exact charges (path + query + body <= max) decide at the end.
 function M.charge(budget, n, what)
   budget.used = budget.used + n
   if budget.used > budget.max then
