@@ -92,8 +92,9 @@ describe("TLS", function()
     local ok, page = list(c)
     assert.is_true(ok, tostring(page))
     -- without a logger the warning goes to stderr at the default level
-    local out = net.run(("(cd %s && %s -e %s 2>&1 >/dev/null)"):format(net.shquote(fake.root), os.getenv("LUA") or "lua5.4",
-      net.shquote("require('openai_admin').new{ admin_key = 'sk-admin-x', insecure = true }")))
+    local chunk = "require('openai_admin').new{ admin_key = 'sk-admin-x', insecure = true }"
+    local out = net.run(("(cd %s && %s -e %s 2>&1 >/dev/null)"):format(net.shquote(fake.root),
+      os.getenv("LUA") or "lua5.4", net.shquote(chunk)))
     assert.matches("openai_admin warn: insecure = true", out)
   end)
 end)
