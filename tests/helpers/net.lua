@@ -12,6 +12,9 @@
   local l = net.spawn(cmd, port)          -- runs cmd in the background and waits until port
                                           -- accepts connections; l:stop() (SIGTERM, by pid)
   net.tls_listener(cert, key, backend_port) -> l, port  -- socat TLS in front of 127.0.0.1:backend_port
+  net.tinyproxy(dir, allow) -> p, port    -- a real HTTP proxy (Debian's tinyproxy) on a free port;
+                                          -- allow: the client address it serves (others get 403);
+                                          -- p:read_log() its log (CONNECT lines name the tunnels)
 ]]
 local socket = require "socket"
 
@@ -86,6 +89,24 @@ function M.tls_listener(cert, key, backend_port)
   local l = M.spawn(("socat OPENSSL-LISTEN:%d,bind=127.0.0.1,cert=%s,key=%s,verify=0,fork,reuseaddr TCP:127.0.0.1:%d")
     :format(port, shquote(cert), shquote(key), backend_port), port)
   return l, port
+end
+
+function Proc:read_log()
+  local f = io.open(self.log)
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function M.tinyproxy(dir, allow)
+  local port = M.free_port() -- tinyproxy has no port 0
+  local conf = ("%s/tinyproxy-%d.conf"):format(dir, port)
+  local f = assert(io.open(conf, "w"))
+  f:write(("Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nAllow %s\nLogLevel Connect\n"):format(port,
+    allow or "127.0.0.1"))
+  f:close()
+  return M.spawn("tinyproxy -d -c " .. shquote(conf), port, conf .. ".log"), port
 end
 
 -- openssl req/x509 with a config file: CA certificates and server certificates with SANs.
