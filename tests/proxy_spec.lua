@@ -75,8 +75,8 @@ local ok, v = pcall(function() return c.admin.organization.projects:list { limit
 io.write(ok and "ok" or tostring(v))
 ]])
     sf:close()
-    local parts = { "env -u http_proxy -u https_proxy -u HTTPS_PROXY -u HTTP_PROXY -u all_proxy -u ALL_PROXY -u no_proxy"
-      .. " -u NO_PROXY" }
+    local parts = { "env -u http_proxy -u https_proxy -u HTTPS_PROXY -u HTTP_PROXY -u all_proxy -u ALL_PROXY"
+      .. " -u no_proxy -u NO_PROXY" }
     for k, v in pairs(env) do parts[#parts + 1] = k .. "=" .. net.shquote(v) end
     parts[#parts + 1] = (os.getenv("LUA") or "lua5.4") .. " " .. net.shquote(script) .. " " .. net.shquote(base_url)
       .. " " .. net.shquote(f.admin_key) .. " " .. net.shquote(ca or "")
@@ -123,7 +123,8 @@ io.write(ok and "ok" or tostring(v))
 
   it("works out the proxy as libcurl does", function()
     local env = function(t) return function(k) return t[k] end end
-    assert.equal("http://p:3128", proxy.for_url("https://api.openai.com/v1", {}, env { HTTPS_PROXY = "http://u:pw@p:3128" }))
+    assert.equal("http://p:3128",
+      proxy.for_url("https://api.openai.com/v1", {}, env { HTTPS_PROXY = "http://u:pw@p:3128" }))
     assert.is_nil(proxy.for_url("http://h/v1", {}, env { HTTP_PROXY = "http://p:1" })) -- libcurl: lowercase only
     assert.equal("http://p:1", proxy.for_url("http://h/v1", {}, env { http_proxy = "p:1" }))
     assert.is_nil(proxy.for_url("https://api.openai.com/v1", {}, env { https_proxy = "p:1", NO_PROXY = ".openai.com" }))
