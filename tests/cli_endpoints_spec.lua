@@ -167,8 +167,23 @@ describe("all 143 endpoints through the installed openai-admin", function()
       fa:clear_requests()
       fb:clear_requests()
 
+      -- the dry run sends nothing and prints the request the real run then sends
+      local dry_argv = { "--dry-run" }
+      for _, x in ipairs(argv) do dry_argv[#dry_argv + 1] = x end
+      local dry = run(dry_argv)
+      assert.equal(0, dry.code, dry.stderr)
+      assert.equal(0, #fa:request_log(), "the dry run sent nothing")
+      local dry_method, dry_url, dry_body = dry.stdout:match("^(%u+) (%S+)\n(.-)\n?$")
+
       local r = run(argv)
       assert.equal(0, r.code, table.concat(argv, " ") .. "\n" .. r.stderr)
+      local first = fa:request_log()[1]
+      assert.equal(first.method, dry_method)
+      assert.equal(fa.root_url .. first.path .. ((first.query or "") ~= "" and ("?" .. first.query) or ""), dry_url)
+      local sent = first.body
+      if sent == json.null or sent == "" then sent = nil end
+      -- (the same JSON; the order of its keys follows each process's hash order)
+      assert.same(sent and json.decode(sent), dry_body ~= "" and json.decode(dry_body) or nil)
 
       local node = ew.node_of(client, row)
       local a = {}
