@@ -64,8 +64,9 @@ describe("embedding from C", function()
     -- log_level = "debug": one line per attempt reached the C logger (create + 40 + none for the cancelled)
     assert.equal(41, tonumber(out:match("; (%d+) log lines;")), out)
     assert.not_matches("sk%-admin", out)
-    -- the cancelled retrieve was on the wire: 1 create, 40 checked, 1 cancelled
-    assert.equal(42, #log)
+    -- 1 create and 40 checked; the cancelled retrieve too when it got out before the cancel
+    -- (under the fake's 20 ms latency it usually does; under valgrind it may not)
+    assert.is_true(#log == 41 or #log == 42, #log)
   end)
 end)
 
