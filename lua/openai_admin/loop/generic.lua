@@ -11,6 +11,7 @@
 --   }
 --   -- the host calls, from its loop:  loop:ready(fd, "r"|"w"|"rw")   and   loop:timer()
 --   local task = loop:spawn(function(a, b) ... API calls, pages, client:map ... end, a, b)
+--   loop:cancel(task)   -- its requests cancelled, the task ends with task.cancelled = true
 --
 -- A call inside a spawned function submits its request to the engine and suspends only that
 -- coroutine; when the engine completes it (during a later ready/timer call) the coroutine
