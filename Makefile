@@ -175,6 +175,7 @@ embed: all $(EMBED_HOSTS)
 
 # The C hosts under ThreadSanitizer (clang): the core and the hosts instrumented, Lua linked
 # statically from Debian's liblua5.4.a (not instrumented: each lua_State stays on one thread).
+# (Not helgrind: it follows neither pthread_once nor libcurl's atomic init lock, and reports both.)
 TSAN_BUILD := build-tsan
 embed-test:
 	@sh tools/install-deps.sh embed-test
