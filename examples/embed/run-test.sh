@@ -60,7 +60,14 @@ run() {
 }
 
 echo "embed-test: fake Admin APIs at $plain_url and (20 ms latency) $slow_url; hosts from $build/embed"
-run threads-static "$build/embed/embed_threads" --threads "$threads" --requests "$requests" --open static "$plain_url"
+# (at log level debug: every attempt is a line through each state's C logger, one per request
+# and one per thread for its create)
+run threads-static "$build/embed/embed_threads" --threads "$threads" --requests "$requests" --open static \
+  --log-level debug "$plain_url"
+case $summary in
+  *", $((threads * requests + threads)) log lines,"*) ;;
+  *) failed=$((failed + 1)); echo "FAIL threads-static: expected $((threads * requests + threads)) log lines" ;;
+esac
 run threads-dynamic "$build/embed/embed_threads" --threads "$threads" --requests "$requests" --open dynamic "$plain_url"
 run threads-mixed-once "$build/embed/embed_threads_once" --threads "$threads" --requests 50 --open mixed "$plain_url"
 run poll-loop "$build/embed/embed_poll" --requests 200 --concurrency 16 "$slow_url"
