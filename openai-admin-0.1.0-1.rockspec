@@ -8,12 +8,15 @@ description = {
   detailed = [[
 Drives every OpenAI Admin API endpoint (audit logs, admin keys, usage and costs, invites, users,
 groups, roles, certificates, projects and their users, service accounts, keys, rate limits,
-spend alerts and limits, permissions) with retries, auto-pagination and structured errors.
+spend alerts and limits, permissions) with retries, auto-pagination and structured errors,
+and the openai-admin command (bin/openai-admin: every endpoint from the shell; docs/cli.md).
 Needs the libcurl and jansson development files (Debian: libcurl4-openssl-dev libjansson-dev);
 pkg-config is not needed: LuaRocks finds them (CURL_DIR=..., JANSSON_DIR=... to point elsewhere).]],
   license = "MIT",
 }
-dependencies = { "lua >= 5.4, < 5.5" }
+-- luv (libuv): the jobs' files (openai_admin.jobs: a new secret in a 0600 file, fsync + rename
+-- checkpoints of the audit export). Debian: lua-luv.
+dependencies = { "lua >= 5.4, < 5.5", "luv" }
 -- LuaRocks looks for these before building and names the one it cannot find; it passes their
 -- directories to make (CURL_INCDIR, CURL_LIBDIR, ...), so pkg-config is not needed. libcurl is
 -- looked up by its library only: Debian keeps curl/curl.h in the multiarch folder

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "client.h"
+#include "retry.h"
 #include "version.h"
 #include "json.h"
 
@@ -79,10 +80,16 @@ static const struct curl_facts *curl_init_for_state(lua_State *L) {
   return &curl_facts;
 }
 
+/* core.monotonic() -> seconds on the monotonic clock (sub-second; the engine's own clock) */
+static int core_monotonic(lua_State *L) {
+  lua_pushnumber(L, oa_now());
+  return 1;
+}
+
 __attribute__((visibility("default"))) int luaopen_openai_admin_core(lua_State *L) {
   const struct curl_facts *facts = curl_init_for_state(L);
   oa_client_register(L);
-  static const luaL_Reg functions[] = {{"client", oa_client_new}, {NULL, NULL}};
+  static const luaL_Reg functions[] = {{"client", oa_client_new}, {"monotonic", core_monotonic}, {NULL, NULL}};
   luaL_newlib(L, functions);
   lua_pushliteral(L, OA_CORE_VERSION);
   lua_setfield(L, -2, "version");

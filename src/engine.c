@@ -452,7 +452,9 @@ static int start_attempt(oa_engine *e, oa_xfer *x) {
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, x->timeout_ms);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, x->connect_timeout_ms);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->sent);
-  curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+  /* over TLS, wait for a connection that may speak HTTP/2 rather than open one per transfer;
+   * plain http is HTTP/1.1 here: a transfer takes a free connection or opens its own */
+  if (strncmp(x->url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, cf->max_response_bytes);
   if (cf->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, cf->ca_file);
   if (cf->ca_path) curl_easy_setopt(h, CURLOPT_CAPATH, cf->ca_path);
@@ -656,8 +658,10 @@ static int start_due(oa_engine *e, double now) {
         }
         x->own_wait += extra;
         if (now + held > x->hold_seen) x->hold_seen = now + held;
-        double w = oa_rl_reserve(&e->rl, x->endpoint, now, INFINITY);
-        x->booked = 1;
+        /* a place only in a window open now: one booked windows ahead would stay booked
+         * when the budget learns a lower limit meanwhile; waiting unbooked, it asks again when
+         * the window it waits for opens, in queue order */
+        double w = oa_rl_reserve(&e->rl, x->endpoint, now, 0);
         if (w > 0) {
           x->due = now + w;
           x->waited += w;
@@ -665,6 +669,7 @@ static int start_due(oa_engine *e, double now) {
           x = next;
           continue;
         }
+        x->booked = 1;
       }
       q_unlink(e, x);
       if (start_attempt(e, x) != 0) fail_now(e, x, CURLE_OUT_OF_MEMORY, NULL);
@@ -725,8 +730,10 @@ int oa_engine_poll(oa_engine *e, double timeout) {
   struct pollfd local[16], *fds = local;
   int cap = 16;
   long before = e->n_completed;
+  int events_before = e->n_events;
   step(e);
-  while (e->n_completed == before) {
+  /* back with a completion, or with events to hand to a log (a call that retries says so now) */
+  while (e->n_completed == before && e->n_events == events_before) {
     double t = oa_engine_timeout(e);
     if (t < 0) break; /* nothing in the engine can complete */
     double now = oa_now();

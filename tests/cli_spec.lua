@@ -318,6 +318,37 @@ describe("openai-admin", function()
       local lists = 0
       for _, req in ipairs(log()) do if req.path == "/v1/organization/projects" then lists = lists + 1 end end
       assert.equal(1, lists)
+
+      -- users and API keys too (keys are found through their project's list)
+      local users = {}
+      for _, u in ipairs(cli.jsonl(run{ "users", "list" }.stdout)) do users[u.id] = u.name end
+      r = run{ "--format", "csv", "--names", "--fields", "user_id,api_key_id,project_id", "usage", "completions",
+        "--start-time", "2026-11-01", "--end-time", "2026-11-03", "--group-by", "user_id", "--group-by", "api_key_id",
+        "--group-by", "project_id" }
+      assert.equal(0, r.code, r.stderr)
+      rows = parse_csv(r.stdout)
+      assert.same({ "user_id", "user_name", "api_key_id", "api_key_name", "project_id", "project_name" }, rows[1])
+      assert.is_true(#rows > 1)
+      for k = 2, #rows do
+        assert.equal(users[rows[k][1]], rows[k][2])
+        local keys = cli.jsonl(run{ "projects", "api-keys", "list", rows[k][5] }.stdout)
+        local name
+        for _, key in ipairs(keys) do if key.id == rows[k][3] then name = key.name end end
+        if name then assert.equal(name, rows[k][4]) end
+      end
+    end)
+
+    it("shows progress on stderr on a terminal only", function()
+      local piped = run{ "projects", "list", "--limit", "1" }
+      assert.equal("", piped.stderr)
+      if not has_script() then pending("script(1) not installed") return end
+      local cmd = cli.command({ "--base-url", f.base_url, "projects", "list", "--limit", "1" },
+        { env = { OPENAI_ADMIN_KEY = f.admin_key } })
+      local h = io.popen(("script -qec %s /dev/null </dev/null"):format(cli.shquote(cmd)))
+      local s = h:read("a")
+      h:close()
+      assert.matches("1 items, 1 pages", s)
+      assert.matches("proj_", s) -- and the table itself
     end)
   end)
 

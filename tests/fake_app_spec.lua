@@ -938,18 +938,30 @@ describe("fake app: control endpoints", function()
 
   it("rate limits per endpoint per window answer 429 rate_limit_exceeded without Retry-After", function()
     local now = 1000
-    app = new_app({ seed_data = { projects = 1, users = 1 }, clock = function() return now end })
+    app = new_app({ seed_data = { projects = 1, users = 1 }, rate_clock = function() return now end })
     ctl("POST", "/_fake/rate_limits", { path = "/organization/projects", requests = 2, window = 60 })
     assert.equal(200, raw(app, "GET", "/v1/organization/projects").status)
     assert.equal(200, raw(app, "GET", "/v1/organization/projects").status)
     local r, e = raw(app, "GET", "/v1/organization/projects")
     assert.equal(429, r.status)
     assert.is_nil(r.headers["retry-after"])
+    assert.is_nil(r.headers["x-ratelimit-limit-requests"]) -- as the real API: no hint
     assert.equal("rate_limit_exceeded", api_error(e).code)
     -- another endpoint has its own window
     local _, list = call(app, A .. "projects.list", {}, nil)
     assert.is_table(list)
     now = now + 61
+    assert.equal(200, raw(app, "GET", "/v1/organization/projects").status)
+    -- windows on a sub-second clock; x-ratelimit-* headers only when the rule asks
+    ctl("DELETE", "/_fake/rate_limits")
+    ctl("POST", "/_fake/rate_limits", { path = "/organization/projects", requests = 1, window = 0.5, headers = true })
+    assert.equal(200, raw(app, "GET", "/v1/organization/projects").status)
+    now = now + 0.3
+    r = raw(app, "GET", "/v1/organization/projects")
+    assert.equal(429, r.status)
+    assert.equal("1", r.headers["x-ratelimit-limit-requests"])
+    assert.equal("0.200s", r.headers["x-ratelimit-reset-requests"])
+    now = now + 0.25
     assert.equal(200, raw(app, "GET", "/v1/organization/projects").status)
   end)
 

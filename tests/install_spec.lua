@@ -111,6 +111,14 @@ describe("luarocks install", function()
       .. "sleep 1; kill $pid)"):format(tmp))
     assert.matches("http://127%.0%.0%.1:%d+/v1", fake_out)
 
+    -- the installed command (LuaRocks wraps bin/openai-admin with the tree's paths), with the
+    -- installed fake behind --fake
+    local rc_cli, cli_out = sh(("cd %s/elsewhere && env -u LUA_PATH -u LUA_CPATH PATH=%s/tree/bin:$PATH "
+      .. "OPENAI_ADMIN_KEY= %s/tree/bin/openai-admin --fake --format csv --fields object projects list")
+      :format(tmp, tmp, tmp))
+    assert.equal(0, rc_cli, cli_out)
+    assert.matches("^object\r\norganization%.project\r\n", cli_out)
+
     -- without the tree on Lua's paths: what is wrong for an install, and how to fix it
     local rc2, msg = sh(("cd %s/elsewhere && env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 "
       .. "%s/tree/bin/openai-admin-fake --port 0"):format(tmp, tmp))

@@ -115,6 +115,8 @@ describe("every raise is an error object", function()
     raised("invalid_argument", function() return org.projectz end)
     raised("invalid_argument", function() return client.nope end)
     raised("invalid_argument", function() org.new_thing = 1 end)
+    raised("invalid_argument", function() org.projects = 1 end) -- a node already built: refused too
+    assert.is_function(org.projects.list)
     raised("invalid_argument", function() return org.projects:retrieve() end)
     raised("invalid_argument", function() return org.projects:retrieve("p", {}, {}, {}) end)
     raised("invalid_argument", function() return org.projects:list { limit = "5" } end)

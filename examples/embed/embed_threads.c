@@ -13,8 +13,8 @@
  * state; a state, and so a client, is never used by two threads. The module keeps no mutable
  * global state in C, so states on different threads need no locking between them.
  *
- * The module's log lines go to host_log, a C function each state hands to new{ logger = ... }
- * when the module has one (openai_admin.log); Lua's warn() goes to host_warn via lua_setwarnf.
+ * The module's log lines go to host_log, a C function each state hands to new{ logger = ... };
+ * Lua's warn() goes to host_warn via lua_setwarnf.
  * Both end in this program's logger, which prefixes the thread number.
  *
  * Prints one summary line; exits 0 only when every request of every thread succeeded. */
@@ -87,9 +87,8 @@ static void host_warn(void *ud, const char *msg, int tocont) {
 static const char worker_chunk[] =
     "local base_url, thread_no, logger = ...\n"
     "local openai_admin = require('openai_admin')\n"
-    "local opts = { base_url = base_url, admin_key = 'sk-admin-fake-key', max_retries = 0 }\n"
-    "if package.searchpath('openai_admin.log', package.path) then opts.logger = logger end\n"
-    "local client = openai_admin.new(opts)\n"
+    "local client = openai_admin.new{ base_url = base_url, admin_key = 'sk-admin-fake-key', max_retries = 0,\n"
+    "                                 logger = logger }\n"
     "local projects = client.admin.organization.projects\n"
     "local mine = projects:create{ name = ('embed-thread-%d'):format(thread_no) }\n"
     "local function step(i)\n"

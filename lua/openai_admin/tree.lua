@@ -4,7 +4,8 @@
 --              { path = "admin.organization.projects", children = { users = spec, ... },
 --                methods = { list = row, ... } }
 -- node(client, spec, invoke): a client's lazy node table. Indexing it gives child nodes and
---              method functions, built on first access and cached in the node (rawset), so
+--              method functions, built on first access and cached beside the node (its
+--              __index table; the node stays empty, so assigning to it always raises), so
 --              `client.admin.organization.projects:list{}` costs a few table reads after warm-up.
 -- Unknown names raise an invalid_argument error with a "did you mean" over the siblings.
 local api = require "openai_admin.api"
@@ -79,19 +80,20 @@ local function where(spec)
   return spec.path == "" and "client" or spec.path
 end
 
-function Node.__index(node, key)
+-- Builds node[key] into the node's cache (a child node or a method function), or raises.
+local function lookup(node, cache, key)
   local st = STATE[node]
   local spec = st.spec
   local child = spec.children[key]
   if child then
     local n = M.node(st.client, child, st.invoke)
-    rawset(node, key, n)
+    rawset(cache, key, n)
     return n
   end
   local row = spec.methods[key]
   if row then
     local f = st.invoke(st.client, node, row)
-    rawset(node, key, f)
+    rawset(cache, key, f)
     return f
   end
   if type(key) == "string" and key:sub(1, 2) == "__" then return nil end
@@ -117,9 +119,14 @@ function Node.__tostring(node)
 end
 
 -- A node of `client` for `spec`. invoke(client, node, row) must return the method function.
+-- The node itself stays empty, so every assignment reaches __newindex and is refused; what it
+-- has built lives in its cache, read through a table __index (no function call once built).
 function M.node(client, spec, invoke)
-  local n = setmetatable({}, Node)
+  local n, cache = {}, {}
   STATE[n] = { client = client, spec = spec, invoke = invoke }
+  setmetatable(cache, { __index = function(_, key) return lookup(n, cache, key) end })
+  setmetatable(n, { __name = Node.__name, __index = cache, __newindex = Node.__newindex,
+    __tostring = Node.__tostring })
   return n
 end
 

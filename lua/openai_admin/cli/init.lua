@@ -68,7 +68,8 @@ local function terminal_width()
   local s = h and h:read("a") or ""
   if h then h:close() end
   local cols = tonumber(s:match("%d+%s+(%d+)"))
-  return cols or 80
+  if not cols or cols < 20 then return 80 end -- a terminal that does not know its size
+  return math.tointeger(cols)
 end
 
 ---------------------------------------------------------------------------------------------
@@ -245,7 +246,9 @@ function M.start_fake(arg0)
   if not script then
     usage("--fake: cannot find openai-admin-fake (install the openai-admin-fake rock or set OPENAI_ADMIN_FAKE)", "fake")
   end
-  local inner = "echo $$; exec " .. shquote(script) .. " --port 0 --quiet --admin-key " .. FAKE_KEY
+  -- the fake finds the modules this command found (an install prefix, a LuaRocks tree, the tree)
+  local inner = "echo $$; LUA_PATH=" .. shquote(package.path) .. " LUA_CPATH=" .. shquote(package.cpath)
+    .. " exec " .. shquote(script) .. " --port 0 --quiet --admin-key " .. FAKE_KEY
   local h = assert(io.popen("exec sh -c " .. shquote(inner), "r"))
   local pid = tonumber(h:read("l") or "")
   local url = h:read("l")
@@ -317,7 +320,8 @@ function Run:close()
   if self.fake then self.fake.stop() end
 end
 
-function Run:writer(list)
+-- columns: the command's own column order, used when --fields does not choose one
+function Run:writer(list, columns)
   local o = self.o
   local fmt = o.format or (tty().stdout and "table" or (list and "jsonl" or "json"))
   local names
@@ -328,7 +332,8 @@ function Run:writer(list)
       return resolver(kind, id, row)
     end
   end
-  return output.new { format = fmt, fields = o.fields, list = list, width = fmt == "table" and terminal_width() or nil,
+  return output.new { format = fmt, fields = o.fields or columns, list = list,
+    width = fmt == "table" and terminal_width() or nil,
     names = names }
 end
 
@@ -390,6 +395,7 @@ function Run:walk(row, page, w)
     if o.no_paginate or done then break end
     if page:has_next_page() then self:progress(("%d items, %d pages..."):format(n, pages)) end
     page = page:next_page()
+    if self.progress_shown then self:progress("") end -- the rows go where the progress line was
   end
   if self.progress_shown then self:progress("") end
   w:finish()
@@ -429,7 +435,8 @@ function Run:endpoint(cmd, parsed)
   if o.dry_run then
     io.stdout:write(req.method, " ", req.url, "\n")
     if req.body then io.stdout:write(req.body, "\n") end
-    if row.pagination and row.pagination ~= "single_page" and not o.no_paginate then
+    local walks = row.pagination and row.pagination ~= "single_page" and not o.no_paginate
+    if walks and tty().stderr then
       io.stderr:write("openai-admin: (dry run) a list: the following pages would be requested as the walk goes\n")
     end
     return EXIT.ok
@@ -464,15 +471,15 @@ function Run:context(cmd)
     title = cmd.title, EXIT = EXIT, errors = errors, json = json, tty = tty(),
     stdout = io.stdout, stderr = io.stderr,
   }
-  function ctx.writer(list) return run:writer(list ~= false) end
-  function ctx.print_object(obj)
-    local w = run:writer(false)
+  function ctx.writer(list, columns) return run:writer(list ~= false, columns) end
+  function ctx.print_object(obj, columns)
+    local w = run:writer(false, columns)
     w:object(obj)
     w:finish()
   end
   -- items: a Page (walked page by page), an array, or an iterator function
-  function ctx.print_list(items)
-    local w = run:writer(true)
+  function ctx.print_list(items, columns)
+    local w = run:writer(true, columns)
     if openai_admin.is_page(items) then
       local row = items._chain and items._chain.c and items._chain.c.row or {}
       return run:walk(row, items, w)
@@ -614,9 +621,9 @@ end
 
 local function run_main(argv, arg0, state)
   local o = {}
-  local i = parse_globals(argv, o)
   local run = setmetatable({ o = o, arg0 = arg0 }, Run)
   state.run = run
+  local i = parse_globals(argv, o)
   local word = argv[i]
   local extensions = load_extensions()
   if word == "__complete" then

@@ -45,6 +45,8 @@ function M.new(opts)
     clock = opts.clock or os.time,
   }
   self.clock = self.opts.clock
+  -- rate-limit windows run on a sub-second monotonic clock (the API's are not whole seconds)
+  self.rate_clock = opts.rate_clock or require("openai_admin.core").monotonic
   self.log = control.new_log(opts.log_max)
   self:reset()
   return self
@@ -228,15 +230,17 @@ function App:normal(method, path, query, headers, req)
   end
   local now = self:now()
   if #self.rate_rules > 0 then
-    local r, reset = control.check_rate(self.rate_rules, method, path, row.method .. " " .. row.path, self.clock())
+    local r, reset = control.check_rate(self.rate_rules, method, path, row.method .. " " .. row.path,
+      self.rate_clock())
     if r then
+      -- as the real Admin API: no x-ratelimit-* headers and no Retry-After, unless the rule asks
       return self:error(429, string.format("Rate limit reached for requests on %s %s: Limit %d per %gs. "
         .. "Please try again later.", row.method, row.path, r.requests, r.window), nil, "rate_limit_exceeded",
-        "requests", {
+        "requests", r.headers and {
           ["x-ratelimit-limit-requests"] = tostring(r.requests),
           ["x-ratelimit-remaining-requests"] = "0",
-          ["x-ratelimit-reset-requests"] = string.format("%ds", math.ceil(reset)),
-        })
+          ["x-ratelimit-reset-requests"] = string.format("%.3fs", reset),
+        } or nil)
     end
   end
   local q = validate.query(row, (router.parse_query(query)))

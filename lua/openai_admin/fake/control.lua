@@ -149,6 +149,10 @@ function M.parse_rate_limit(b)
   if not r.requests or r.requests < 0 then return nil, "requests must be a non-negative integer" end
   r.window = num(b.window) or 60
   if r.window <= 0 then return nil, "window must be positive seconds" end
+  if b.headers ~= nil and b.headers ~= null and type(b.headers) ~= "boolean" then
+    return nil, "headers must be a boolean"
+  end
+  r.headers = b.headers == true -- x-ratelimit-* on its 429s (the real Admin API sends none)
   r.windows = {}
   return r
 end
@@ -172,7 +176,8 @@ function M.check_rate(rules, method, path, endpoint_key, now)
 end
 
 function M.rate_public(r)
-  return { object = "fake.rate_limit", path = r.path, method = r.method, requests = r.requests, window = r.window }
+  return { object = "fake.rate_limit", path = r.path, method = r.method, requests = r.requests, window = r.window,
+    headers = r.headers }
 end
 
 -- what users and time do outside the Admin API ---------------------------------------------------

@@ -18,7 +18,8 @@ local json = require "openai_admin.json"
 
 local M = {}
 
-local type, next, rawget, getmetatable, tointeger, mtype = type, next, rawget, getmetatable, math.tointeger, math.type
+local type, next, rawget, rawlen, getmetatable = type, next, rawget, rawlen, getmetatable
+local tointeger, mtype = math.tointeger, math.type
 local tostring, fmt = tostring, string.format
 local NULL = json.null
 local json_array, is_array = json.array, json.is_array
@@ -114,7 +115,7 @@ local function measure(v, st)
   local path, depth = st.stack, st.depth + 1
   st.depth = depth
   if kind == "array" then
-    for i = 1, #v do
+    for i = 1, rawlen(v) do
       path[depth] = i
       size = size + 1 + measure(rawget(v, i), st)
       if size > st.limit then over(st) end
@@ -138,7 +139,7 @@ local function copy_table(v, st)
   local kind = st.kinds[v]
   local out = {}
   if kind == "array" then
-    for i = 1, #v do out[i] = copy_value(rawget(v, i), st) end
+    for i = 1, rawlen(v) do out[i] = copy_value(rawget(v, i), st) end
     json_array(out)
   else
     for k, x in next, v do out[k] = copy_value(x, st) end
