@@ -75,6 +75,16 @@ describe("jobs: rotate a service account key", function()
     assert.is_nil(assert(json.encode(f:request_log())):find(secret, 1, true))
     assert.is_nil(f:log():find(secret, 1, true))
     for k, v in pairs(r) do assert.is_false(tostring(v):find(secret, 1, true) ~= nil, k) end
+    -- and none of the client's log lines, at the most verbose level
+    local logged = {}
+    local logging = openai_admin.new{ base_url = f.base_url, admin_key = f.admin_key, log_level = "debug",
+      logger = function(...) for i = 1, select("#", ...) do logged[#logged + 1] = tostring(select(i, ...)) end end }
+    local got
+    jobs.rotate.rotate(logging, { project_id = pid, service_account_id = sa.id, confirm = true,
+      handover = function(s) got = s end })
+    logging:close()
+    assert.matches("^sk%-svcacct%-", got)
+    assert.is_nil(table.concat(logged, "\n"):find(got, 1, true))
     -- refuses to write a secret into an existing file
     local existing = os.tmpname()
     local err = raises(function()
@@ -194,6 +204,9 @@ describe("jobs: offboard a user", function()
     for _, k in ipairs(org.admin_api_keys:list():collect()) do
       if k.owner.id == u.id then t[#t + 1] = "admin key " .. k.id end
     end
+    for _, inv in ipairs(org.invites:list():collect()) do
+      if inv.email:lower() == u.email:lower() and inv.status == "pending" then t[#t + 1] = "invite " .. inv.id end
+    end
     return t
   end
 
@@ -267,6 +280,18 @@ describe("jobs: offboard a user", function()
       jobs.offboard.offboard(client, { user = owner.id, confirm = true, admin_key = "sk-admin-unrelated-0000" })
     end)
     assert.matches("cannot tell which admin key", tostring(err))
+    assert.same({}, writes(f))
+  end)
+
+  it("someone invited but not yet joined: the pending invite is deleted", function()
+    f:reset()
+    local inv = org.invites:create{ email = "leaver@example.com", role = "reader" }
+    local r = jobs.offboard.offboard(client, { user = "Leaver@example.com", confirm = true })
+    assert.equal(1, #r.done)
+    assert.equal("delete_invite", r.done[1].action)
+    assert.equal(404, (f:request("GET", "/v1/organization/invites/" .. inv.id)))
+    f:clear_requests()
+    assert.is_true(jobs.offboard.offboard(client, { user = "leaver@example.com", confirm = true }).nothing_to_do)
     assert.same({}, writes(f))
   end)
 
