@@ -34,6 +34,20 @@ describe("fuzz regressions", function()
   end)
 end)
 
+describe("fuzz regressions (request building)", function()
+  local core = require "openai_admin.core"
+  -- fuzz_request: is_token_char used strchr, which finds the terminator for a NUL byte, so a
+  -- header name with a NUL in it was accepted by the core.
+  it("the core refuses a header name with a NUL byte", function()
+    for _, name in ipairs { "\0", "X-A\0B" } do
+      local ok, err = pcall(core.client, { base_url = "http://127.0.0.1:9/v1", admin_key = "sk-admin-x",
+        headers = { [name] = "v" } })
+      assert.is_false(ok)
+      assert.matches("invalid header name", tostring(err))
+    end
+  end)
+end)
+
 describe("fuzz regressions (header parsing)", function()
   local net = require "helpers.net"
   local dir, srv
