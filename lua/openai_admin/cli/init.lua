@@ -310,8 +310,24 @@ function Run:client()
         message = "no admin key: set OPENAI_ADMIN_KEY or use --admin-key-file FILE (or --fake)" }, 0)
     end
   end
+  -- On a terminal (and without OPENAI_LOG), the client's waits (rate-budget holds, 429
+  -- ride-outs, retries) show on the progress line; warnings and errors get lines of their own.
+  local logger, log_level
+  local env_log = os.getenv("OPENAI_LOG")
+  if tty().stderr and (env_log == nil or env_log == "") then
+    log_level = "info"
+    logger = function(level, line)
+      if level == "info" then
+        self:progress("waiting: " .. line)
+      else
+        if self.progress_shown then self:progress("") end
+        io.stderr:write("openai_admin ", level, ": ", line, "\n")
+      end
+    end
+  end
   self._client = openai_admin.new {
     admin_key = key, base_url = base_url, timeout = o.timeout, max_retries = o.max_retries, headers = o.headers,
+    logger = logger, log_level = log_level,
   }
   return self._client
 end
@@ -667,6 +683,24 @@ local function run_main(argv, arg0, state)
     local a = check_extension(cmd, parsed)
     local code = ext.run(run:context(cmd), a)
     return math.tointeger(code) or EXIT.ok
+  end
+
+  -- the first words of extension commands, not a whole one (`openai-admin report`): list those
+  do
+    local given = {}
+    while argv[i + #given] and argv[i + #given]:sub(1, 1) ~= "-" do given[#given + 1] = norm(argv[i + #given]) end
+    local lines = {}
+    for _, e in ipairs(extensions) do
+      local ok = #given > 0 and #e.words > #given
+      for k = 1, #given do if ok and norm(e.words[k]) ~= given[k] then ok = false end end
+      if ok then lines[#lines + 1] = "  " .. table.concat(e.words, " ") .. "    " .. (e.summary or "") end
+    end
+    if #lines > 0 and not org_spec().children[given[1]] then
+      local text = "commands under '" .. table.concat(given, " ") .. "':\n" .. table.concat(lines, "\n") .. "\n"
+      if o.help or wants_help(argv, i + #given) then out(text) return EXIT.ok end
+      io.stderr:write(text)
+      usage("'" .. table.concat(given, " ") .. "' needs one more word (see above)", given[#given])
+    end
   end
 
   local spec = org_spec()
