@@ -206,6 +206,17 @@ describe("openai-admin", function()
       local ok = os.execute(("bash -c %s >/dev/null 2>&1"):format(cli.shquote(
         "source <(" .. cli.command({ "completion", "bash" }) .. ") && complete -p openai-admin")))
       assert.is_true(ok)
+      -- and completes: what bash would offer after "openai-admin projects us<TAB>"
+      local dir = os.tmpname()
+      os.remove(dir)
+      os.execute("mkdir -p " .. dir .. " && ln -s " .. cli.shquote(cli.bin) .. " " .. dir .. "/openai-admin")
+      local h = io.popen(("PATH=%s:$PATH bash -c %s"):format(dir, cli.shquote(
+        "source <(openai-admin completion bash); COMP_WORDS=(openai-admin projects users cr); COMP_CWORD=3; "
+        .. "_openai_admin; echo \"${COMPREPLY[*]}\"")))
+      local offered = h:read("a")
+      h:close()
+      os.execute("rm -rf " .. dir)
+      assert.equal("create\n", offered)
       for _, shell in ipairs{ "zsh", "fish" } do
         local s = cli.run({ "completion", shell })
         assert.equal(0, s.code)
