@@ -119,17 +119,17 @@ describe("openai-admin", function()
         assert.equal(0, r.code, r.stderr)
         assert.matches("start_time=" .. c[2] .. "&", log()[1].query .. "&", 1, true)
       end
-      local before = os.time()
-      f:clear_requests()
-      local r = run{ "usage", "costs", "--start-time", "30d", "--no-paginate" }
-      assert.equal(0, r.code, r.stderr)
-      local t = tonumber(log()[1].query:match("start_time=(%d+)"))
-      assert.is_true(math.abs(t - (before - 30 * 86400)) <= 5, tostring(t))
-      f:clear_requests()
-      r = run{ "usage", "costs", "--start-time", "12h", "--no-paginate" }
-      assert.equal(0, r.code, r.stderr)
-      t = tonumber(log()[1].query:match("start_time=(%d+)"))
-      assert.is_true(math.abs(t - (before - 12 * 3600)) <= 5, tostring(t))
+      -- relative times: that long before the moment the command ran
+      for _, c in ipairs{ { "30d", 30 * 86400 }, { "12h", 12 * 3600 }, { "15m", 15 * 60 }, { "2w", 14 * 86400 } } do
+        f:clear_requests()
+        local before = os.time()
+        local r = run{ "usage", "costs", "--start-time", c[1], "--no-paginate" }
+        local after = os.time()
+        assert.equal(0, r.code, r.stderr)
+        local t = tonumber(log()[1].query:match("start_time=(%d+)"))
+        assert.is_true(t >= before - c[2] and t <= after - c[2], c[1] .. ": " .. tostring(t))
+      end
+      local r
       r = run{ "usage", "costs", "--start-time", "2026-13-01" }
       assert.equal(2, r.code)
       assert.matches("%-%-start%-time", r.stderr)
@@ -367,6 +367,20 @@ describe("openai-admin", function()
         for _, key in ipairs(keys) do if key.id == rows[k][3] then name = key.name end end
         if name then assert.equal(name, rows[k][4]) end
       end
+    end)
+
+    it("--names finds service accounts through their project", function()
+      local p = cli.jsonl(run{ "projects", "list" }.stdout)[1]
+      local sa = cli.jsonl(run{ "projects", "service-accounts", "list", p.id }.stdout)[1]
+      local wip = json.decode(run{ "workload-identity-providers", "create", "--name", "gha", "--type", "oidc",
+        "--issuer", "https://token.example.com", "--audience", "openai" }.stdout)
+      local made = run{ "workload-identity-providers", "federation-rules", "create", wip.id, "--project-id", p.id,
+        "--service-account-id", sa.id, "--attribute-matchers.repository", "org/repo" }
+      assert.equal(0, made.code, made.stderr)
+      local rows = parse_csv(run{ "--names", "--format", "csv", "--fields", "service_account_id,project_id",
+        "workload-identity-providers", "federation-rules", "list", wip.id }.stdout)
+      assert.same({ "service_account_id", "service_account_name", "project_id", "project_name" }, rows[1])
+      assert.same({ sa.id, sa.name, p.id, p.name }, rows[2])
     end)
 
     it("shows progress on stderr on a terminal only", function()
