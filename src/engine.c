@@ -448,6 +448,10 @@ static int start_attempt(oa_engine *e, oa_xfer *x) {
   curl_easy_setopt(h, CURLOPT_URL, x->url);
   curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)x);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  /* "": every encoding this libcurl can inflate (gzip, deflate, ...): a big pull moves 3-17x
+   * fewer bytes for a few percent more CPU (docs/performance.md, gzip), and a compressed reply
+   * decodes whether or not we asked */
+  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
   if (e->share) curl_easy_setopt(h, CURLOPT_SHARE, e->share);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
