@@ -18,6 +18,7 @@
 -- with task.error set; task.on_done(task) is called when given, else hooks.on_error(err, task),
 -- else the error is raised from the ready/timer call that ended it (so it is never lost).
 local send = require "openai_admin.request.send"
+local errors = require "openai_admin.errors"
 
 local M = {}
 
@@ -28,7 +29,8 @@ local pairs, ipairs, next, error, setmetatable, type = pairs, ipairs, next, erro
 
 -- A plain coroutine.yield inside a task has nobody to go to (the loop runs the task).
 local function error_yield()
-  error("openai_admin.loop: a task yielded to the loop; only API calls may suspend a task", 0)
+  error(errors.invalid_argument("openai_admin.loop: a task yielded to the loop; only API calls may suspend a task"),
+    0)
 end
 
 local Loop = {}
@@ -36,8 +38,8 @@ Loop.__index = Loop
 
 function M.new(hooks)
   if type(hooks) ~= "table" or type(hooks.watch) ~= "function" or type(hooks.timer) ~= "function" then
-    error("openai_admin.loop.generic.new: expected { watch = function(fd, events, serial), "
-      .. "timer = function(seconds) }", 2)
+    error(errors.invalid_argument("openai_admin.loop.generic.new: expected { watch = function(fd, events, serial), "
+      .. "timer = function(seconds) }"), 0)
   end
   return setmetatable({
     hooks = hooks,
