@@ -30,7 +30,8 @@ local pairs, ipairs, next, error, setmetatable, type = pairs, ipairs, next, erro
 
 -- A plain coroutine.yield inside a task has nobody to go to (the loop runs the task).
 local function error_yield()
-  error("openai_admin.loop: a task yielded to the loop; only API calls may suspend a task", 0)
+  error(errors.invalid_argument("openai_admin.loop: a task yielded to the loop; only API calls may suspend a task"),
+    0)
 end
 
 local Loop = {}
@@ -38,8 +39,8 @@ Loop.__index = Loop
 
 function M.new(hooks)
   if type(hooks) ~= "table" or type(hooks.watch) ~= "function" or type(hooks.timer) ~= "function" then
-    error("openai_admin.loop.generic.new: expected { watch = function(fd, events, serial), "
-      .. "timer = function(seconds) }", 2)
+    error(errors.invalid_argument("openai_admin.loop.generic.new: expected { watch = function(fd, events, serial), "
+      .. "timer = function(seconds) }"), 0)
   end
   return setmetatable({
     hooks = hooks,
