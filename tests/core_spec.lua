@@ -548,7 +548,9 @@ describe("openai_admin.core", function()
         assert.equal(200, r.status)
         maxw = math.max(maxw, r.waited)
       end
-      assert.near(0.5, maxw, 0.05)
+      -- 7 at 10/s with 2 at once need 0.5 s; the longest single wait is at most that (less when
+      -- slow answers let tokens refill meanwhile, as on a loaded machine)
+      assert.is_true(maxw > 0 and maxw <= 0.5 + 0.05, "longest wait " .. maxw)
       assert.is_true(elapsed >= 0.45, "took " .. elapsed)
       -- another endpoint has its own bucket
       assert.equal(0, c:request{ method = "GET", path = "/echo", endpoint = "spec.other" }.waited)

@@ -79,6 +79,22 @@ describe("errors", function()
   end)
 end)
 
+describe("errors.from_core", function()
+  it("turns the core's refusals into invalid_argument errors", function()
+    local e = errors.from_core("openai_admin: request.max_retries must be an integer from 0 to 100")
+    assert.is_true(errors.is(e, "invalid_argument"))
+    assert.equal("request.max_retries must be an integer from 0 to 100", e.message)
+    assert.is_true(errors.is(errors.from_core("bad argument #2 to 'submit' (table expected, got nil)"),
+      "invalid_argument"))
+  end)
+  it("passes what is not the core's unchanged (Ctrl-C, out of memory)", function()
+    assert.equal("interrupted!", errors.from_core("interrupted!"))
+    assert.equal("not enough memory", errors.from_core("not enough memory"))
+    local t = {}
+    assert.equal(t, errors.from_core(t))
+  end)
+end)
+
 describe("calls raise", function()
   it("HTTP errors with every field", function()
     local client = new_client()

@@ -227,9 +227,18 @@ end
 
 -- What the C core raised as a string (a broken contract: a bug, or memory exhausted), as an
 -- error object, so nothing the module raises is a bare string.
+-- Only the core's own refusals ("openai_admin: ..." and luaL_check's "bad argument ...") become
+-- invalid_argument errors; anything else raised while the core ran is not ours to relabel (lua.c's
+-- "interrupted!" on Ctrl-C, "not enough memory", an error from a debug hook) and passes unchanged.
 function M.from_core(e, sdk_path)
   if getmetatable(e) == Error then return e end
-  local msg = tostring(e):gsub("^[^:]*%.lua:%d+: ", ""):gsub("^openai_admin: ", "")
+  if type(e) ~= "string" then return e end
+  local msg = e:gsub("^[^:]*%.lua:%d+: ", "")
+  if msg:find("^openai_admin: ") then
+    msg = msg:gsub("^openai_admin: ", "")
+  elseif not msg:find("^bad argument #") then
+    return e
+  end
   return M.new { kind = "invalid_argument", message = msg, sdk_path = sdk_path }
 end
 

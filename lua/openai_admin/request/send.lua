@@ -38,9 +38,7 @@ end
 
 -- A core refusal (a contract break of the request table, a closed client) as an error object.
 local function as_error(e)
-  if errors.is(e) then return e end
-  local msg = tostring(e):gsub("^[^:]*:%d+: ", ""):gsub("^openai_admin: ", "")
-  return errors.invalid_argument(msg)
+  return errors.from_core(e)
 end
 M.as_error = as_error
 
