@@ -52,3 +52,88 @@ describe("examples", function()
     assert.is_true(n > 1, "expected several connections, got " .. n)
   end)
 end)
+
+describe("examples of the jobs", function()
+  local f
+  setup(function() f = fake.start{ seed = 9, projects = 3, users = 5 } end)
+  teardown(function() if f then f:stop() end end)
+  before_each(function() f:reset() end)
+  local function writes()
+    local n = 0
+    for _, r in ipairs(f:request_log()) do if r.method ~= "GET" then n = n + 1 end end
+    return n
+  end
+
+  it("cost_report.lua prints CSV rows and the exact totals", function()
+    local rc, out = run_example(f, "examples/cost_report.lua", "10d")
+    assert.equal(0, rc, out)
+    assert.matches("start_time,end_time,project_id,project_name,line_item,amount,currency", out)
+    assert.matches("total %d+%.?%d* usd %(%d+ rows%)", out)
+  end)
+
+  it("usage_report.lua totals per user", function()
+    local rc, out = run_example(f, "examples/usage_report.lua", "embeddings")
+    assert.equal(0, rc, out)
+    assert.matches("user_email", out)
+    assert.matches("embeddings: %d+ rows over %d+ metrics", out)
+  end)
+
+  it("keys_report.lua lists the flagged keys", function()
+    local rc, out = run_example(f, "examples/keys_report.lua")
+    assert.equal(0, rc, out)
+    assert.matches("never_used", out)
+    assert.matches("%d+ keys, %d+ never used, %d+ stale, %d+ orphaned", out)
+  end)
+
+  it("access_review.lua writes the snapshot", function()
+    local rc, out = run_example(f, "examples/access_review.lua")
+    assert.equal(0, rc, out)
+    assert.matches("principal_type,principal_id", out)
+    assert.matches("%d+ grants, 5 users, 3 projects", out)
+  end)
+
+  it("rotate_key.lua plans, then rotates into a 0600 file", function()
+    local _, body = f:request("GET", "/v1/organization/projects")
+    local pid = fake.json_decode(body).data[1].id
+    local _, sas = f:request("GET", "/v1/organization/projects/" .. pid .. "/service_accounts")
+    local sa = fake.json_decode(sas).data[1].id
+    local file = os.tmpname()
+    os.remove(file)
+    local rc, out = run_example(f, "examples/rotate_key.lua", pid .. " " .. sa .. " " .. file)
+    assert.equal(0, rc, out)
+    assert.matches("4%. delete the old key", out)
+    assert.equal(0, writes())
+    rc, out = run_example(f, "examples/rotate_key.lua", pid .. " " .. sa .. " " .. file .. " --yes")
+    assert.equal(0, rc, out)
+    assert.matches("rotated key_%w+ %-> key_%w+", out)
+    assert.equal("600", io.popen("stat -c %a " .. file):read("l"))
+    os.remove(file)
+  end)
+
+  it("offboard.lua plans, then offboards", function()
+    local _, body = f:request("GET", "/v1/organization/users")
+    local u = fake.json_decode(body).data[4]
+    local rc, out = run_example(f, "examples/offboard.lua", u.email)
+    assert.equal(0, rc, out)
+    assert.matches("remove user " .. u.id, out)
+    assert.matches("dry run", out)
+    rc, out = run_example(f, "examples/offboard.lua", u.email .. " --yes")
+    assert.equal(0, rc, out)
+    assert.matches("%d+ steps done", out)
+    assert.equal(404, (f:request("GET", "/v1/organization/users/" .. u.id)))
+  end)
+
+  it("audit_export.lua exports, then resumes with nothing new", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    os.execute("mkdir -p " .. dir)
+    local args = dir .. "/a.jsonl " .. dir .. "/a.ckpt"
+    local rc, out = run_example(f, "examples/audit_export.lua", args)
+    assert.equal(0, rc, out)
+    assert.matches("[1-9]%d* events exported", out)
+    rc, out = run_example(f, "examples/audit_export.lua", args)
+    assert.equal(0, rc, out)
+    assert.matches("0 events exported in 0 pages %(resumed%)", out)
+    os.execute("rm -rf " .. dir)
+  end)
+end)

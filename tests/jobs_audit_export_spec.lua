@@ -80,6 +80,30 @@ describe("jobs: audit export", function()
     assert.is_true(lines >= 7)
   end)
 
+  it("goes on by time, skipping the boundary, when the API refuses the cursor", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    os.execute("mkdir -p " .. dir)
+    local out, ck = dir .. "/a.jsonl", dir .. "/a.ckpt"
+    f:control("POST", "/_fake/audit_events", { count = 40 }) -- a boundary second with many events
+    jobs.audit_export.export(client, { output = out, checkpoint = ck })
+    local c = json.decode(file_lines(ck))
+    assert.is_true(#c.boundary_ids >= 40)
+    c.cursor = "audit_log-gone0000_99999999" -- as if the event had passed retention
+    local fh = assert(io.open(ck, "w"))
+    fh:write((assert(json.encode(c))))
+    fh:close()
+    f:control("POST", "/_fake/audit_events", { count = 5 })
+    local r = jobs.audit_export.export(client, { output = out, checkpoint = ck })
+    assert.equal(5, r.events)
+    local expected = all_events(f)
+    local got = {}
+    for line in io.lines(out) do got[#got + 1] = json.decode(line).id end
+    assert.equal(#expected, #got)
+    for i, ev in ipairs(expected) do assert.equal(ev.id, got[i]) end
+    os.execute("rm -rf " .. dir)
+  end)
+
   it("killed with SIGKILL at random points, restarted, leaves each event exactly once", function()
     f:control("POST", "/_fake/reset")
     f:control("POST", "/_fake/audit_events", { count = 4000 })

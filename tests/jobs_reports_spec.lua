@@ -210,6 +210,10 @@ describe("jobs reports", function()
   it("access review: every user, group membership, project member and service account", function()
     f:reset()
     local org = client.admin.organization
+    local p1 = org.projects:list():collect()[1]
+    local m1 = org.projects.users:list(p1.id):collect()[1]
+    local prole = org.projects.roles:create(p1.id, { role_name = "Auditor", permissions = { "api.keys.read" } })
+    org.projects.users.roles:create(p1.id, m1.id, { role_id = prole.id })
     local snap = jobs.access_review.snapshot(client)
     local rows = snap.rows
     local function count(pred)
@@ -224,11 +228,47 @@ describe("jobs reports", function()
       members = members + #org.projects.users:list(p.id):collect()
       svcs = svcs + #org.projects.service_accounts:list(p.id):collect()
     end
-    assert.equal(members, count(function(r) return r.scope_type == "project" and r.principal_type == "user" end))
+    assert.equal(members, count(function(r)
+      return r.scope_type == "project" and r.principal_type == "user" and r.via == "direct"
+    end))
     assert.equal(svcs, count(function(r) return r.principal_type == "service_account" end))
     assert.is_true(count(function(r) return r.scope_type == "group" end) > 0)
+    assert.equal(1, count(function(r)
+      return r.scope_id == p1.id and r.principal_id == m1.id and r.role == "Auditor" and r.via == "role_assignment"
+    end))
     local doc = json.decode(assert(json.encode(snap.document)))
     assert.equal(#users, #doc.users)
     assert.is_string(doc.generated_at)
+  end)
+end)
+
+describe("jobs.common", function()
+  local common = require("openai_admin.jobs.common")
+  it("reads times as dates, date-times, relative times and Unix seconds", function()
+    local now = 1780000000
+    assert.equal(1735689600, common.time("2025-01-01", "t", "since", now))
+    assert.equal(1735732800, common.time("2025-01-01T12:00:00Z", "t", "since", now))
+    assert.equal(1735725600, common.time("2025-01-01T12:00:00+02:00", "t", "since", now))
+    assert.equal(now - 7 * 86400, common.time("7d", "t", "since", now))
+    assert.equal(now - 3600, common.time("-1h", "t", "since", now))
+    assert.equal(now + 7200, common.time("+2h", "t", "since", now))
+    assert.equal(now, common.time("now", "t", "since", now))
+    assert.equal(12345, common.time("12345", "t", "since", now))
+    local ok, err = pcall(common.time, "yesterday", "t", "since", now)
+    assert.is_false(ok)
+    assert.equal("since", err.param)
+    assert.equal("", common.iso(json.null))
+    assert.equal("2025-01-01T00:00:00Z", common.iso(1735689600))
+  end)
+
+  it("sums decimals exactly and quotes CSV fields", function()
+    local s = "0"
+    for _ = 1, 1000 do s = common.dec_add(s, "0.001") end
+    assert.equal("1", s)
+    assert.equal("-1.5", common.dec_add("-2", "0.5"))
+    assert.equal("100000000000000000000.01", common.dec_add("99999999999999999999.99", "0.02"))
+    assert.equal("123456789012.345", common.decimal(123456789012.345))
+    assert.equal('a,"b,c","d""e"\r\n', common.render_rows({ { x = "a", y = "b,c", z = 'd"e' } }, { "x", "y", "z" },
+      "csv"):match("\r\n(.*)$"))
   end)
 end)

@@ -75,6 +75,16 @@ describe("jobs: rotate a service account key", function()
     assert.is_nil(assert(json.encode(f:request_log())):find(secret, 1, true))
     assert.is_nil(f:log():find(secret, 1, true))
     for k, v in pairs(r) do assert.is_false(tostring(v):find(secret, 1, true) ~= nil, k) end
+    -- and none of the client's log lines, at the most verbose level
+    local logged = {}
+    local logging = openai_admin.new{ base_url = f.base_url, admin_key = f.admin_key, log_level = "debug",
+      logger = function(...) for i = 1, select("#", ...) do logged[#logged + 1] = tostring(select(i, ...)) end end }
+    local got
+    jobs.rotate.rotate(logging, { project_id = pid, service_account_id = sa.id, confirm = true,
+      handover = function(s) got = s end })
+    logging:close()
+    assert.matches("^sk%-svcacct%-", got)
+    assert.is_nil(table.concat(logged, "\n"):find(got, 1, true))
     -- refuses to write a secret into an existing file
     local existing = os.tmpname()
     local err = raises(function()

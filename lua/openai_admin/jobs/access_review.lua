@@ -1,6 +1,7 @@
 --- Access review: who can do what, as one snapshot for a compliance file. Every user with their
 --- organization role and role assignments, every group with its members and roles, every project
---- (archived included) with its members, groups and service accounts.
+--- (archived included) with its members, groups (and their custom project roles) and service
+--- accounts.
 ---
 ---   local r = require("openai_admin.jobs.access_review").snapshot(client)
 ---   r.rows    one row per grant: principal_type, principal_id, principal_name, principal_email,
@@ -41,7 +42,15 @@ function M.snapshot(client, opts)
       function() return org.projects.groups:list(p.id, { limit = 100 }):collect() end,
       function() return org.projects.service_accounts:list(p.id, { limit = 100 }):collect() end,
     })
-    return { users = r[1], groups = r[2], service_accounts = r[3] }
+    -- custom project roles of each member and group
+    local user_roles_p = common.map(client, r[1], function(m)
+      return org.projects.users.roles:list(p.id, m.id, { limit = 100 }):collect()
+    end)
+    local group_roles_p = common.map(client, r[2], function(g)
+      return org.projects.groups.roles:list(p.id, g.group_id, { limit = 100 }):collect()
+    end)
+    return { users = r[1], groups = r[2], service_accounts = r[3], user_roles = user_roles_p,
+      group_roles = group_roles_p }
   end)
 
   local rows = {}
@@ -76,15 +85,28 @@ function M.snapshot(client, opts)
   for i, p in ipairs(projects) do
     local pd = project_data[i]
     local members, pgroups, svcs = {}, {}, {}
-    for _, m in ipairs(pd.users) do
+    for j, m in ipairs(pd.users) do
       row({ principal_type = "user", principal_id = m.id, principal_name = nn(m.name), principal_email = nn(m.email),
         scope_type = "project", scope_id = p.id, scope_name = p.name, role = m.role, via = "direct" })
-      members[#members + 1] = { id = m.id, name = nn(m.name), email = nn(m.email), role = m.role }
+      local roles = {}
+      for _, r in ipairs(pd.user_roles[j] or {}) do
+        row({ principal_type = "user", principal_id = m.id, principal_name = nn(m.name), principal_email = nn(m.email),
+          scope_type = "project", scope_id = p.id, scope_name = p.name, role = r.name, via = "role_assignment" })
+        roles[#roles + 1] = r.name
+      end
+      members[#members + 1] = { id = m.id, name = nn(m.name), email = nn(m.email), role = m.role,
+        roles = json.array(roles) }
     end
-    for _, g in ipairs(pd.groups) do
+    for j, g in ipairs(pd.groups) do
       row({ principal_type = "group", principal_id = g.group_id, principal_name = nn(g.group_name),
         scope_type = "project", scope_id = p.id, scope_name = p.name, role = nn(g.role), via = "group" })
-      pgroups[#pgroups + 1] = { id = g.group_id, name = nn(g.group_name), role = nn(g.role) }
+      local roles = {}
+      for _, r in ipairs(pd.group_roles[j] or {}) do
+        row({ principal_type = "group", principal_id = g.group_id, principal_name = nn(g.group_name),
+          scope_type = "project", scope_id = p.id, scope_name = p.name, role = r.name, via = "role_assignment" })
+        roles[#roles + 1] = r.name
+      end
+      pgroups[#pgroups + 1] = { id = g.group_id, name = nn(g.group_name), role = nn(g.role), roles = json.array(roles) }
     end
     for _, s in ipairs(pd.service_accounts) do
       row({ principal_type = "service_account", principal_id = s.id, principal_name = nn(s.name),

@@ -36,7 +36,7 @@ end
 local UNITS = { s = 1, m = 60, h = 3600, d = 86400, w = 7 * 86400 }
 
 --- A time argument as Unix seconds: a number, "now", a relative time before now ("7d", "-24h",
---- "30m", "2w", "90s"), a UTC date "2025-01-31" or date-time "2025-01-31T12:00:00Z" (or with a
+--- "30m", "2w", "90s") or after it ("+2h"), a UTC date "2025-01-31" or date-time "2025-01-31T12:00:00Z" (or with a
 --- "+02:00" offset). Raises invalid_argument naming `param` otherwise.
 function M.time(v, job, param, now)
   now = now or os.time()
@@ -47,10 +47,10 @@ function M.time(v, job, param, now)
   if type(v) ~= "string" then M.invalid(job, param .. ": expected a time, got " .. type(v), param) end
   local s = v:match("^%s*(.-)%s*$")
   if s == "now" then return now end
-  local sign, n, unit = s:match("^([%-]?)(%d+)([smhdw])$")
+  local sign, n, unit = s:match("^([%-+]?)(%d+)([smhdw])$")
   if n then
-    local _ = sign
-    return now - tonumber(n) * UNITS[unit]
+    -- "7d" and "-7d" are before now, "+2h" after
+    return now + (sign == "+" and 1 or -1) * tonumber(n) * UNITS[unit]
   end
   if s:match("^%d+$") then return math.tointeger(tonumber(s)) end
   local y, mo, d, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$")
