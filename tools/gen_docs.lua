@@ -401,7 +401,9 @@ end
 local function targets_text(targets)
   if targets == "optional" then return "optional (used when present)" end
   local out = {}
-  for tg in targets:gmatch("[^,]+") do out[#out + 1] = tg == "build" and "everything (build and use)" or "`make " .. tg .. "`" end
+  for tg in targets:gmatch("[^,]+") do
+    out[#out + 1] = tg == "build" and "everything (build and use)" or "`make " .. tg .. "`"
+  end
   return table.concat(out, ", ")
 end
 local r = {
