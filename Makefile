@@ -50,7 +50,7 @@ JANSSON_REF_SO := $(BUILD)/jansson_ref.so
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/tests/?.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-.PHONY: all core fake deps test lint demo bench asan valgrind install install-client install-fake clean help gen docs embed embed-test
+.PHONY: all core fake deps test lint demo bench asan valgrind install install-client install-fake clean help gen docs embed embed-test fuzz soak
 all: core fake $(JANSSON_REF_SO)
 
 core: $(CORE_SO)
@@ -179,6 +179,21 @@ embed-test:
 	  LUA_LINK="$$($(PKG_CONFIG) --variable=libdir lua5.4)/liblua5.4.a" embed
 	@sh examples/embed/run-test.sh $(TSAN_BUILD)
 
+# libFuzzer targets (fuzz/fuzz_*.c) with the C core under ASan/UBSan, FUZZ_SECONDS each
+# (default 60) from the committed seed corpora fuzz/corpus/NAME/ (tools/fuzz.sh).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh tools/install-deps.sh fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tools/fuzz.sh
+
+# A mixed admin workload against the fake with ~5% injected faults for SOAK_SECONDS (default
+# 600), then the fake's state checked against what the client reported (tools/soak.lua).
+SOAK_SECONDS ?= 600
+soak:
+	@sh tools/install-deps.sh test
+	@$(MAKE) --no-print-directory all
+	@SOAK_SECONDS=$(SOAK_SECONDS) $(LUA) tools/soak.lua
+
 # Install: the client (openai-admin rockspec) and the fake server (openai-admin-fake rockspec).
 PREFIX      ?= /usr/local
 INST_LUADIR ?= $(PREFIX)/share/lua/5.4
@@ -212,7 +227,7 @@ docs:
 	$(LUA) tools/gen_rockspecs.lua
 
 clean:
-	rm -rf $(BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(TSAN_BUILD) build-fuzz
 
 help:
 	@echo "make            build the C modules into build/"
@@ -224,5 +239,7 @@ help:
 	@echo "make valgrind   the test suite under valgrind (leaks are errors)"
 	@echo "make embed      build the C embedding examples (examples/embed/)"
 	@echo "make embed-test the C hosts under ThreadSanitizer: 8 threads x 500 requests, the poll-loop host"
+	@echo "make fuzz       the libFuzzer targets under ASan/UBSan, FUZZ_SECONDS (default 60) each"
+	@echo "make soak       SOAK_SECONDS (default 600) of mixed admin calls with injected faults"
 	@echo "make gen        regenerate lua/openai_admin/api.lua from ../shared/api, then make docs"
 	@echo "make docs       regenerate docs/endpoints.md, types/openai_admin.lua, the README's package table, the versioned rockspecs"

@@ -116,7 +116,8 @@ double oa_parse_duration(const char *s) {
     else if (s[0] == 's') { total += v; s++; }
     else return -1;
   }
-  return total;
+  /* "1e308h" parses, but as a wait it is infinite: unusable (found by fuzz/fuzz_retry_headers) */
+  return isfinite(total) ? total : -1;
 }
 
 double oa_retry_backoff(int n, double r) {

@@ -181,3 +181,62 @@ describe("the fake as a host", function()
     assert.is_true(seen)
   end)
 end)
+
+describe("the fake's probabilistic faults", function()
+  local app_mod = require "openai_admin.fake.app"
+  local function run(spec, n)
+    local app = app_mod.new { seed = 3 }
+    local r = app:handle { method = "POST", path = "/_fake/faults", body = cjson.encode(spec) }
+    assert.equal(200, r.status, r.body)
+    local out = {}
+    for i = 1, n do
+      local resp = app:handle { method = "GET", path = "/v1/organization/projects", query = "limit=1",
+        headers = { authorization = "Bearer sk-admin-fake-key" } }
+      out[i] = resp.fault or tostring(resp.status)
+    end
+    return out, app
+  end
+
+  it("draws from a seeded generator: the same seed gives the same faults", function()
+    local a = run({ probability = 0.2, status = 503, seed = 42 }, 300)
+    local b = run({ probability = 0.2, status = 503, seed = 42 }, 300)
+    local c = run({ probability = 0.2, status = 503, seed = 43 }, 300)
+    assert.same(a, b)
+    assert.are_not.same(a, c)
+    local n = 0
+    for _, s in ipairs(a) do if s == "503" then n = n + 1 end end
+    assert.is_true(n > 30 and n < 90, n) -- about 60
+  end)
+
+  it("gives a burst to the requests after a draw (a 429 storm) and counts what it injected", function()
+    local out, app = run({ probability = 0.05, burst = 4, status = 429, seed = 1 }, 400)
+    local injected = 0
+    for i, s in ipairs(out) do
+      if s == "429" then
+        injected = injected + 1
+        if i == 1 or out[i - 1] ~= "429" then -- a storm starts: the next three are 429 too
+          for k = i, math.min(i + 3, #out) do assert.equal("429", out[k], "request " .. k) end
+        end
+      end
+    end
+    local state = cjson.decode(app:handle { method = "GET", path = "/_fake/state" }.body)
+    assert.equal(injected, state.faults_injected)
+    local faults = cjson.decode(app:handle { method = "GET", path = "/_fake/faults" }.body)
+    assert.equal(injected, faults.data[1].injected)
+  end)
+
+  it("drop_after applies the request, then drops the reply", function()
+    local app = app_mod.new { seed = 3 }
+    app:handle { method = "POST", path = "/_fake/faults", body = cjson.encode { method = "POST",
+      path = "/organization/projects", fault = "drop_after" } }
+    local auth = { authorization = "Bearer sk-admin-fake-key" }
+    local r = app:handle { method = "POST", path = "/v1/organization/projects", headers = auth,
+      body = cjson.encode { name = "lost reply" } }
+    assert.equal("drop", r.fault)
+    local list = cjson.decode(app:handle { method = "GET", path = "/v1/organization/projects", query = "limit=100",
+      headers = auth }.body)
+    local found = false
+    for _, p in ipairs(list.data) do if p.name == "lost reply" then found = true end end
+    assert.is_true(found)
+  end)
+end)

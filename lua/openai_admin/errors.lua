@@ -107,12 +107,19 @@ function Error.__tostring(e)
 end
 
 -- THE constructor. `fields` becomes the error object (kind and message are required).
+-- Redaction is always on (log.lua): no field of an error holds a key-shaped string, a Bearer
+-- token or a secret value, whatever the server echoed or the caller passed.
+local redact = require("openai_admin.log").redact
+
 function M.new(fields)
   if type(fields) ~= "table" or type(fields.kind) ~= "string" then
     error(setmetatable({ kind = "invalid_argument", message = "errors.new: expected a table with a string kind" },
       Error), 0)
   end
   if fields.message == nil then fields.message = fields.kind end
+  for k, v in pairs(fields) do
+    if type(v) == "string" then fields[k] = redact(v) end
+  end
   return setmetatable(fields, Error)
 end
 

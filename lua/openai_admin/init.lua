@@ -24,6 +24,7 @@ local tree = require "openai_admin.tree"
 local pages = require "openai_admin.pages"
 local util = require "openai_admin.util"
 local batch = require "openai_admin.batch"
+local log = require "openai_admin.log"
 local options = require "openai_admin.options"
 local pipeline = require "openai_admin.request.pipeline"
 local decode = require "openai_admin.request.decode"
@@ -193,8 +194,10 @@ function client_methods.with_options(client, opts)
   local d = options.check_derive(opts)
   local cc = rawget(client, "_core")
   if not cc then invalid("with_options: client is closed") end
-  return wrap(core_call(cc.derive, cc, d), rawget(client, "_base_url"), rawget(client, "_key_kind"),
+  local derived = wrap(core_call(cc.derive, cc, d), rawget(client, "_base_url"), rawget(client, "_key_kind"),
     rawget(client, "_max_request_bytes"))
+  derived._log, derived._proxy = rawget(client, "_log"), rawget(client, "_proxy")
+  return derived
 end
 
 local function env(name)
@@ -247,7 +250,10 @@ function M.new(opts)
   }
   for _, k in ipairs(CORE_PASS) do config[k] = o[k] end
   local cc = core_call(core.client, config)
-  return wrap(cc, base_url, options.key_kind(key), o.max_request_bytes or options.DEFAULT_MAX_REQUEST_BYTES)
+  local client = wrap(cc, base_url, options.key_kind(key), o.max_request_bytes or options.DEFAULT_MAX_REQUEST_BYTES)
+  client._log = log.for_client(o) -- the engine's events become log lines (log.lua)
+  client._proxy = require("openai_admin.proxy").for_url(base_url, o) -- named by connection errors
+  return client
 end
 
 function M.is_client(v)

@@ -30,6 +30,7 @@
   f:request_log()           -- the log's entries as a list, oldest first
   f:stop() -> exit_code     -- SIGTERM, wait (SIGKILL after 10 s); idempotent; also on garbage collection
   fake.stop_all()           -- stops every fake this module started
+  fake.attach(base_url, admin_key) -- a handle on a running fake (for a child process)
 
   Runs `lua5.4 bin/openai-admin-fake --port 0 ...` (found relative to this file) as a child process
   through `sh -c 'echo $$; exec ...'`, so the pid is known. The interpreter is $LUA or lua5.4.
@@ -204,6 +205,12 @@ function M.start(o)
   self.port = tonumber(url:match(":(%d+)/v1$"))
   running[self] = true
   return self
+end
+
+-- A handle on a fake some other process started (controls and requests only; stop does nothing).
+function M.attach(base_url, admin_key)
+  return setmetatable({ base_url = base_url, root_url = (base_url:gsub("/v1$", "")),
+    port = tonumber(base_url:match(":(%d+)/v1$")), admin_key = admin_key or "sk-admin-fake-key" }, Fake)
 end
 
 function M.stop_all()

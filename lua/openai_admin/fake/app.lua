@@ -59,6 +59,7 @@ function App:reset()
   self.rid = util.rng(util.hash(self.opts.seed, "request-ids", os.time(), os.clock() * 1e6 // 1, tostring({})))
   self.faults = {}
   self.fault_seq = 0
+  self.faults_injected = 0
   self.latency = nil
   self.rate_rules = {}
   self.log = control.new_log(self.log.max)
@@ -203,7 +204,9 @@ function App:process(method, path, query, headers, req)
   else
     resp = self:normal(method, path, query, headers, req)
   end
+  self.faults_injected = self.faults_injected + 1
   if f.fault == "truncate" then resp.fault = "truncate" end
+  if f.fault == "drop_after" then resp.fault = "drop" end
   add_delay(resp, f.delay)
   if f.headers then for k, v in pairs(f.headers) do resp.headers[k] = v end end
   return resp
@@ -289,7 +292,8 @@ function App:control(method, path, query, body)
   elseif route == "GET /_fake/state" then
     local s = self.state:summary()
     return self:respond(200, {
-      object = "fake.state", counts = s, faults = #self.faults, latency = self.latency or null,
+      object = "fake.state", counts = s, faults = #self.faults, faults_injected = self.faults_injected,
+      latency = self.latency or null,
       rate_limits = #self.rate_rules, requests_logged = self.log.last - self.log.first + 1,
       seed = self.opts.seed, organization_id = self.state.org_id,
     })

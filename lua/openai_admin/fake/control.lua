@@ -1,6 +1,7 @@
 --- Control endpoints of the fake (not in the real API), under /_fake/: reset, faults, latency,
 --- rate limits, request log, state summary. Also the fault and rate limit machinery itself.
 local json = require("openai_admin.json")
+local util = require("openai_admin.fake.util")
 
 local null = json.null
 
@@ -54,19 +55,40 @@ local function method_matches(m, method)
   return m == nil or m == "*" or m:upper() == method
 end
 
---- The first fault that matches (its count is decremented; spent faults are dropped).
+-- Whether a matching request gets fault f now: always for a counted fault; for a probabilistic
+-- one, a draw from its own seeded generator (the same seed and request order give the same
+-- faults), then the rest of its burst (a 429 storm) without drawing.
+local function fires(f)
+  if not f.probability then return true end
+  if f.burst_left > 0 then
+    f.burst_left = f.burst_left - 1
+    return true
+  end
+  if f.rng:next() % 1000000 < f.probability * 1000000 then
+    f.burst_left = f.burst - 1
+    return true
+  end
+  return false
+end
+
+--- The first fault that matches and fires (its count is decremented; spent faults are dropped).
 function M.take_fault(faults, method, path)
   for i, f in ipairs(faults) do
-    if method_matches(f.method, method) and path_matches(f.path, path) then
-      f.remaining = f.remaining - 1
-      if f.remaining <= 0 then table.remove(faults, i) end
+    if method_matches(f.method, method) and path_matches(f.path, path) and fires(f) then
+      f.injected = f.injected + 1
+      if f.remaining then
+        f.remaining = f.remaining - 1
+        if f.remaining <= 0 then table.remove(faults, i) end
+      end
       return f
     end
   end
   return nil
 end
 
-local FAULT_KINDS = { drop = true, truncate = true, invalid_json = true, delay = true }
+-- drop_after: the request is handled (a create is applied), then the connection is closed
+-- without the reply, as when a reply is lost on the way back
+local FAULT_KINDS = { drop = true, drop_after = true, truncate = true, invalid_json = true, delay = true }
 
 local function num(v) return type(v) == "number" and v or nil end
 
@@ -78,11 +100,25 @@ function M.parse_fault(b, id)
   if type(f.method) ~= "string" then return nil, "method must be a string" end
   f.path = b.path ~= null and b.path or "*"
   if type(f.path) ~= "string" then return nil, "path must be a string" end
-  local count = b.count == nil and 1 or math.tointeger(b.count)
-  if not count or count < 1 then return nil, "count must be a positive integer" end
-  f.count, f.remaining = count, count
+  if b.probability ~= nil and b.probability ~= null then
+    local p = b.probability
+    if type(p) ~= "number" or not (p > 0 and p <= 1) then return nil, "probability must be a number in (0, 1]" end
+    f.probability = p
+    local seed = b.seed == nil and util.hash(id) or math.tointeger(b.seed)
+    if not seed then return nil, "seed must be an integer" end
+    f.rng = util.rng(seed)
+    f.burst = b.burst == nil and 1 or math.tointeger(b.burst)
+    if not f.burst or f.burst < 1 then return nil, "burst must be a positive integer" end
+    f.burst_left = 0
+  end
+  -- a probabilistic fault lasts until it is deleted, unless a count is given
+  local count = b.count == nil and (not f.probability and 1 or nil) or math.tointeger(b.count)
+  if b.count ~= nil and (not count or count < 1) then return nil, "count must be a positive integer" end
+  f.count, f.remaining, f.injected = count, count, 0
   if b.fault ~= nil and b.fault ~= null then
-    if not FAULT_KINDS[b.fault] then return nil, "fault must be one of drop, truncate, invalid_json, delay" end
+    if not FAULT_KINDS[b.fault] then
+      return nil, "fault must be one of drop, drop_after, truncate, invalid_json, delay"
+    end
     f.fault = b.fault
   end
   if b.status ~= nil and b.status ~= null then
@@ -107,7 +143,9 @@ end
 
 function M.fault_public(f)
   return {
-    object = "fake.fault", id = f.id, method = f.method, path = f.path, count = f.count, remaining = f.remaining,
+    object = "fake.fault", id = f.id, method = f.method, path = f.path, count = f.count or null,
+    remaining = f.remaining or null, probability = f.probability or null, burst = f.burst or null,
+    injected = f.injected,
     status = f.status or null, fault = f.fault or null, retry_after = f.retry_after or null,
     retry_after_ms = f.retry_after_ms or null, delay = f.delay or null,
   }

@@ -24,6 +24,10 @@ local function send(client, c, req, cursor)
   if not cc then error(errors.invalid_argument(c.sdk_path .. ": the client is closed", c.sdk_path), 0) end
   local ok, res, err = pcall(batch.send, cc, req, rawget(client, "_log")) -- the core raises only on a broken contract
   if not ok then error(errors.from_core(res, c.sdk_path), 0) end
+  local proxy = rawget(client, "_proxy")
+  if err and proxy and (err.kind == "connection" or err.kind == "timeout") and type(err.message) == "string" then
+    err.message = err.message .. " (through the proxy " .. proxy .. ")" -- proxy.lua: no credentials
+  end
   return decode.response(res, err, req.method, req.path, c.sdk_path, rawget(client, "_key_kind"), cursor), res
 end
 

@@ -1,0 +1,144 @@
+--[[ tests/helpers/net.lua -- local TLS listeners, proxies and certificates for the specs.
+
+  local net = require "helpers.net"
+  net.free_port()                         -- a port nothing listens on (bound, then released)
+  net.run(cmd) -> output, ok              -- a shell command, stdout + stderr
+  net.tmpdir()                            -- a fresh directory
+  local pki = net.pki(dir)                -- a CA, a second CA, server certs (openssl):
+      pki.ca, pki.other_ca                -- CA certificates (PEM files)
+      pki.cert, pki.key                   -- CN/SAN 127.0.0.1 and localhost, signed by pki.ca
+      pki.wrong_name_cert, pki.wrong_name_key  -- SAN other.example only, signed by pki.ca
+      pki.ca_dir                          -- a directory with pki.ca, hashed (openssl rehash)
+  local l = net.spawn(cmd, port)          -- runs cmd in the background and waits until port
+                                          -- accepts connections; l:stop() (SIGTERM, by pid)
+  net.tls_listener(cert, key, backend_port) -> l, port  -- socat TLS in front of 127.0.0.1:backend_port
+  net.tinyproxy(dir, allow) -> p, port    -- a real HTTP proxy (Debian's tinyproxy) on a free port;
+                                          -- allow: the client address it serves (others get 403);
+                                          -- p:read_log() its log (CONNECT lines name the tunnels)
+]]
+local socket = require "socket"
+
+local M = {}
+
+local function shquote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+M.shquote = shquote
+
+function M.run(cmd)
+  local h = assert(io.popen(cmd .. " 2>&1; echo \"__rc=$?\""))
+  local out = h:read("a")
+  h:close()
+  local rc = tonumber(out:match("__rc=(%d+)\n?$"))
+  return (out:gsub("__rc=%d+\n?$", "")), rc == 0
+end
+
+function M.tmpdir()
+  local p = os.tmpname()
+  os.remove(p)
+  assert(os.execute("mkdir -p " .. shquote(p)))
+  return p
+end
+
+function M.free_port()
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return tonumber(port)
+end
+
+local function accepts(port)
+  local c = socket.tcp()
+  c:settimeout(0.2)
+  local ok = c:connect("127.0.0.1", port)
+  c:close()
+  return ok ~= nil
+end
+M.accepts = accepts
+
+local Proc = {}
+Proc.__index = Proc
+function Proc:stop()
+  if self.pid then
+    os.execute("kill -TERM " .. self.pid .. " 2>/dev/null")
+    self.pid = nil
+  end
+end
+Proc.__gc = Proc.stop
+
+-- cmd runs under sh with its output in log; waits (at most 10 s) until port accepts.
+function M.spawn(cmd, port, log)
+  log = log or os.tmpname()
+  local h = assert(io.popen(("sh -c %s & echo $!"):format(shquote("exec " .. cmd .. " >" .. shquote(log)
+    .. " 2>&1"))))
+  local pid = tonumber(h:read("l"))
+  h:close()
+  local self = setmetatable({ pid = pid, log = log, port = port }, Proc)
+  local deadline = socket.gettime() + 10
+  while port and not accepts(port) do
+    if socket.gettime() > deadline then
+      self:stop()
+      local f = io.open(log)
+      error("not listening on " .. port .. ": " .. cmd .. "\n" .. (f and f:read("a") or ""), 2)
+    end
+    socket.sleep(0.05)
+  end
+  return self
+end
+
+function M.tls_listener(cert, key, backend_port)
+  local port = M.free_port()
+  local l = M.spawn(("socat OPENSSL-LISTEN:%d,bind=127.0.0.1,cert=%s,key=%s,verify=0,fork,reuseaddr TCP:127.0.0.1:%d")
+    :format(port, shquote(cert), shquote(key), backend_port), port)
+  return l, port
+end
+
+function Proc:read_log()
+  local f = io.open(self.log)
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function M.tinyproxy(dir, allow)
+  local port = M.free_port() -- tinyproxy has no port 0
+  local conf = ("%s/tinyproxy-%d.conf"):format(dir, port)
+  local f = assert(io.open(conf, "w"))
+  f:write(("Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nAllow %s\nLogLevel Connect\n"):format(port,
+    allow or "127.0.0.1"))
+  f:close()
+  return M.spawn("tinyproxy -d -c " .. shquote(conf), port, conf .. ".log"), port
+end
+
+-- openssl req/x509 with a config file: CA certificates and server certificates with SANs.
+function M.pki(dir)
+  local function sh(cmd)
+    local out, ok = M.run("cd " .. shquote(dir) .. " && " .. cmd)
+    assert(ok, cmd .. "\n" .. out)
+  end
+  local function ca(name, cn)
+    sh(("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj %s -keyout %s.key -out %s.pem "
+      .. "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign")
+      :format(shquote("/CN=" .. cn), name, name))
+  end
+  local function server(name, cn, san, ca_name)
+    local ext = io.open(dir .. "/" .. name .. ".ext", "w")
+    ext:write("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n",
+      "extendedKeyUsage=serverAuth\nsubjectAltName=", san, "\n")
+    ext:close()
+    sh(("openssl req -newkey rsa:2048 -nodes -subj %s -keyout %s.key -out %s.csr"):format(shquote("/CN=" .. cn),
+      name, name))
+    sh(("openssl x509 -req -in %s.csr -CA %s.pem -CAkey %s.key -CAcreateserial -days 2 -extfile %s.ext -out %s.pem")
+      :format(name, ca_name, ca_name, name, name))
+  end
+  ca("ca", "openai-admin test CA")
+  ca("other_ca", "some other CA")
+  server("server", "127.0.0.1", "IP:127.0.0.1,DNS:localhost", "ca")
+  server("wrong", "other.example", "DNS:other.example", "ca")
+  sh("mkdir -p cadir && cp ca.pem cadir/ && openssl rehash cadir")
+  return {
+    ca = dir .. "/ca.pem", other_ca = dir .. "/other_ca.pem", cert = dir .. "/server.pem", key = dir .. "/server.key",
+    wrong_name_cert = dir .. "/wrong.pem", wrong_name_key = dir .. "/wrong.key", ca_dir = dir .. "/cadir",
+  }
+end
+
+return M
