@@ -294,6 +294,26 @@ describe("openai-admin", function()
       assert.matches("\nuser_%w+%s+%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ\n", wide.stdout)
     end)
 
+    it("shows one object as a table of fields", function()
+      local p = cli.jsonl(run{ "projects", "list" }.stdout)[1]
+      local r = run({ "--format", "table", "projects", "retrieve", p.id }, { env = { COLUMNS = "80" } })
+      assert.equal(0, r.code, r.stderr)
+      assert.matches("\nid%s+" .. p.id .. "\n", r.stdout)
+      assert.matches("\nname%s+" .. p.name:gsub("%p", "%%%0") .. "\n", r.stdout)
+      assert.matches("\ncreated_at%s+%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ\n", r.stdout)
+    end)
+
+    it("sends -H headers; TSV escapes tabs and newlines", function()
+      local r = run{ "-H", "X-Team: it ops", "--header", "X-Run: 7", "projects", "create", "--name", "tab\there\nx" }
+      assert.equal(0, r.code, r.stderr)
+      local seen = log()[1].headers
+      assert.equal("it ops", seen["x-team"])
+      assert.equal("7", seen["x-run"])
+      local id = json.decode(r.stdout).id
+      local tsv = run{ "--format", "tsv", "--fields", "name,id", "projects", "retrieve", id }.stdout
+      assert.equal("name\tid\ntab\\there\\nx\t" .. id .. "\n", tsv)
+    end)
+
     it("--names adds names next to ids, listing each collection once per run", function()
       local projects = {}
       for _, p in ipairs(cli.jsonl(run{ "projects", "list" }.stdout)) do projects[p.id] = p.name end

@@ -280,7 +280,10 @@ function M.flag_error(cmd, err)
   if p and type(p) == "string" then
     local flag = "--" .. dashed((p:gsub("%[%d+%]", "")))
     msg = msg:gsub("^" .. (cmd.sdk_path or ""):gsub("%p", "%%%0") .. ": ", "")
-    msg = msg:gsub("^" .. p:gsub("%p", "%%%0") .. ": ", "")
+    msg = msg:gsub("^" .. p:gsub("%p", "%%%0") .. ": ", ""):gsub(" %(pass a params table%)", "")
+    if msg:find("^unknown parameter") then -- only --params can bring a name that is not a flag
+      return errors.invalid_argument(cmd.title .. ": --params: " .. msg, cmd.sdk_path, p)
+    end
     return errors.invalid_argument(cmd.title .. ": " .. flag .. ": " .. msg, cmd.sdk_path, p)
   end
   msg = msg:gsub("^" .. (cmd.sdk_path or ""):gsub("%p", "%%%0") .. ": ", "")

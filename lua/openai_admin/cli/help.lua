@@ -20,6 +20,7 @@ M.GLOBAL = {
   { "--yes, -y", "do not ask before destructive commands (required when not on a terminal)" },
   { "--fake", "run against an embedded fake Admin API (no key needed)" },
   { "--help, -h", "help for any command" },
+  { "--version", "print the version" },
 }
 
 M.EXIT_CODES = {

@@ -123,6 +123,7 @@ local function option_table(o)
     yes = { set = function() o.yes = true end },
     fake = { set = function() o.fake = true end },
     help = { set = function() o.help = true end },
+    version = { set = function() o.version = true end },
   }
   t.h = t.help
   t.y = t.yes
@@ -624,6 +625,10 @@ local function run_main(argv, arg0, state)
   local run = setmetatable({ o = o, arg0 = arg0 }, Run)
   state.run = run
   local i = parse_globals(argv, o)
+  if o.version then
+    out("openai-admin " .. openai_admin.version .. "\n")
+    return EXIT.ok
+  end
   local word = argv[i]
   local extensions = load_extensions()
   if word == "__complete" then

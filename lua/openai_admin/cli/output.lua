@@ -397,9 +397,33 @@ function Writer:page_done()
   self.out:flush()
 end
 
+-- One object as a table: a field per line (dotted paths), values cut to the width.
+function Writer:vertical(obj)
+  local paths = {}
+  if self.fields then
+    for _, f in ipairs(self.fields) do paths[#paths + 1] = f end
+  else
+    flatten_paths(obj, "", paths, {})
+  end
+  local kw = 0
+  for _, p in ipairs(paths) do kw = math.max(kw, text_width(p)) end
+  for _, p in ipairs(paths) do
+    local v = get(obj, p)
+    local s = timefmt.looks_like_time(p, v) and timefmt.iso(v) or cell_raw(v)
+    s = s:gsub("%c", " ")
+    if self.names and name_kind(p) and type(v) == "string" then
+      local n = self.names(name_kind(p), v, obj)
+      if n ~= "" then s = s .. " (" .. n .. ")" end
+    end
+    if self.width then s = truncate(s, math.max(8, self.width - kw - 2)) end
+    self:write((p .. (" "):rep(kw - text_width(p) + 2) .. s):gsub("%s+$", "") .. "\n")
+  end
+end
+
 function Writer:object(obj)
   local fmt = self.format
   local v = self.fields and select_fields(obj, self.fields) or obj
+  if fmt == "table" then return self:vertical(obj) end
   if fmt == "json" then
     self:write(encode(v, 2) .. "\n")
   elseif fmt == "jsonl" then
