@@ -949,8 +949,9 @@ static int engine_done(lua_State *L) {
 static int engine_cancel(lua_State *L) {
   oa_engine *e = check_engine(L);
   oa_xfer *x = oa_engine_find(e, (int64_t)luaL_checkinteger(L, 2));
-  if (x && x->tag == NULL) oa_engine_release(e, x);
-  lua_pushboolean(L, x != NULL && x->tag == NULL);
+  int cancelled = x != NULL && x->tag == NULL;
+  if (cancelled) oa_engine_release(e, x); /* frees x */
+  lua_pushboolean(L, cancelled);
   return 1;
 }
 

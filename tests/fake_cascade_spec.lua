@@ -129,6 +129,23 @@ describe("fake cascades", function()
     assert.is_false(has(ok(app, "groups.roles.list", { group_id = gid })))
   end)
 
+  it("deleting a project role removes its assignments to members and groups", function()
+    local r = ok(app, "projects.roles.create", { project_id = pid },
+      { role_name = "Temp", permissions = { "api.keys.read" } })
+    ok(app, "projects.users.roles.create", { project_id = pid, user_id = uid }, { role_id = r.id })
+    local g = ok(app, "groups.list", {}).data[1]
+    ok(app, "projects.groups.create", { project_id = pid }, { group_id = g.id, role = "member" })
+    ok(app, "projects.groups.roles.create", { project_id = pid, group_id = g.id }, { role_id = r.id })
+    ok(app, "projects.roles.delete", { project_id = pid, role_id = r.id })
+    for _, x in ipairs(ok(app, "projects.users.roles.list", { project_id = pid, user_id = uid }).data) do
+      assert.are_not.equal(r.id, x.id)
+    end
+    for _, x in ipairs(ok(app, "projects.groups.roles.list", { project_id = pid, group_id = g.id }).data) do
+      assert.are_not.equal(r.id, x.id)
+    end
+    assert.equal(404, (call(app, "projects.roles.retrieve", { project_id = pid, role_id = r.id })))
+  end)
+
   it("removing a user from a project keeps their key listed with inactive access", function()
     local key = control(app, "/_fake/projects/" .. pid .. "/api_keys", { user_id = uid })
     ok(app, "projects.users.delete", { project_id = pid, user_id = uid })

@@ -97,23 +97,40 @@ describe("the fake as a host", function()
       socks[i] = c
     end
     assert.equal(30, wait_closed(socks, 10 * T))
-    local status = get(f.port, "/v1/organization/projects?limit=1")
+    -- a client sees its socket closed a moment before libmicrohttpd has reaped the connection, so
+    -- a client connecting at once may still find the host full: then it gets the API's 503 and,
+    -- after Retry-After, gets in (a loaded machine widened that window once)
+    local status, headers, body = get(f.port, "/v1/organization/projects?limit=1")
+    for _ = 1, 3 do
+      if status ~= 503 then break end
+      assert.equal("connection_limit", api_error(body).code)
+      socket.sleep(tonumber(headers["retry-after"]))
+      status, headers, body = get(f.port, "/v1/organization/projects?limit=1")
+    end
     assert.equal(200, status)
   end)
 
   it("answers a client that half-closes after a complete request, then closes", function()
-    local c = connect(f.port)
+    -- its own fake, whose idle timeout (10 min) is far beyond this socket's read timeout: a close
+    -- seen here comes from the half-close (libmicrohttpd's read of the FIN, or the host's check
+    -- when the response completes), never from a deadline; no wall-clock bound (one failed on a
+    -- loaded machine)
+    local g = fake.start{ args = { "--idle-timeout", "600", "--stats" } }
+    g.keep_log = true
+    local c = connect(g.port)
+    c:settimeout(30 * T)
     c:send(full_request("/v1/organization/projects?limit=1"))
     c:shutdown("send")
-    local t0 = socket.gettime()
     local status, _, body = read_response(c)
     assert.equal(200, status)
     assert.equal("list", cjson.decode(body).object)
-    -- closed at once, not after the idle timeout
     local _, err = c:receive("*a")
-    assert.equal("closed", err)
-    assert.is_true(socket.gettime() - t0 < 1.5 * T)
     c:close()
+    assert.equal(0, g:stop())
+    local log = g:log()
+    os.remove(g.log_path)
+    assert.equal("closed", err)
+    assert.equal("0", log:match("stats: .*timed_out=(%d+)"), log)
   end)
 
   it("refuses connections beyond the limit with an API-shaped 503 and cuts slow drips off", function()

@@ -204,6 +204,9 @@ describe("jobs: offboard a user", function()
     for _, k in ipairs(org.admin_api_keys:list():collect()) do
       if k.owner.id == u.id then t[#t + 1] = "admin key " .. k.id end
     end
+    for _, inv in ipairs(org.invites:list():collect()) do
+      if inv.email:lower() == u.email:lower() and inv.status == "pending" then t[#t + 1] = "invite " .. inv.id end
+    end
     return t
   end
 
@@ -277,6 +280,18 @@ describe("jobs: offboard a user", function()
       jobs.offboard.offboard(client, { user = owner.id, confirm = true, admin_key = "sk-admin-unrelated-0000" })
     end)
     assert.matches("cannot tell which admin key", tostring(err))
+    assert.same({}, writes(f))
+  end)
+
+  it("someone invited but not yet joined: the pending invite is deleted", function()
+    f:reset()
+    local inv = org.invites:create{ email = "leaver@example.com", role = "reader" }
+    local r = jobs.offboard.offboard(client, { user = "Leaver@example.com", confirm = true })
+    assert.equal(1, #r.done)
+    assert.equal("delete_invite", r.done[1].action)
+    assert.equal(404, (f:request("GET", "/v1/organization/invites/" .. inv.id)))
+    f:clear_requests()
+    assert.is_true(jobs.offboard.offboard(client, { user = "leaver@example.com", confirm = true }).nothing_to_do)
     assert.same({}, writes(f))
   end)
 

@@ -200,7 +200,14 @@ function M.export(client, opts)
         end
         if opts.stop and opts.stop() then return end
         if wrote > 0 then interval = opts.poll_interval or 1 else interval = math.min(interval * 2, max_interval) end
-        uv.sleep(math.floor(interval * 1000))
+        -- in short naps, so an interrupt (Ctrl-C: the CLI exits 130) is seen at once; the
+        -- checkpoint is consistent at any point
+        local left = math.floor(interval * 1000)
+        while left > 0 do
+          local nap = math.min(left, 200)
+          uv.sleep(nap)
+          left = left - nap
+        end
       end
     end
   end)

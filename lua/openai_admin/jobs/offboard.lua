@@ -16,9 +16,9 @@
 ---   * no project may be left without an owner: if the user is the only owner of a project (or
 ---     the only owner of the organization), the job stops and names them.
 --- Order: keys first (access ends at once), then role assignments, groups, project memberships,
---- and the user last. Each step deletes one thing; a thing already gone (404) counts as done, and
---- a re-run plans from the current state, so after a partial failure it finishes the job and
---- changes nothing already done.
+--- pending invites to their address, and the user last. Each step deletes one thing; a thing
+--- already gone (404) counts as done, and a re-run plans from the current state, so after a
+--- partial failure it finishes the job and changes nothing already done.
 local errors = require("openai_admin.errors")
 local common = require("openai_admin.jobs.common")
 local lookups = require("openai_admin.jobs.lookups")
@@ -139,6 +139,16 @@ function M.plan(client, opts)
     local pid = pm.project.id
     steps[#steps + 1] = step("remove_from_project", string.format("remove from project %s (%s), role %s", pid,
       tostring(pm.project.name), tostring(pm.role)), function() return org.projects.users:delete(pid, uid) end)
+  end
+  -- pending invites to the same address would bring them back
+  local email = u and u.email or (opts.user:find("@", 1, true) and opts.user) or nil
+  if type(email) == "string" then
+    for inv in org.invites:list({ limit = 100 }) do
+      if inv.status == "pending" and type(inv.email) == "string" and inv.email:lower() == email:lower() then
+        steps[#steps + 1] = step("delete_invite", string.format("delete pending invite %s (%s)", inv.id, inv.email),
+          function() return org.invites:delete(inv.id) end)
+      end
+    end
   end
   if u then
     steps[#steps + 1] = step("delete_user", string.format("remove user %s (%s) from the organization", u.id,
