@@ -49,6 +49,17 @@ describe("openai-admin jobs", function()
     end
   end)
 
+  it("the first words of a job command list the commands under them", function()
+    local r = run{ "report" }
+    assert.equal(2, r.code)
+    assert.matches("report costs", r.stderr)
+    assert.matches("report usage completions", r.stderr)
+    r = run{ "report", "usage", "--help" }
+    assert.equal(0, r.code, r.stderr)
+    assert.matches("report usage images", r.stdout)
+    assert.is_nil(r.stdout:find("report costs", 1, true))
+  end)
+
   it("report keys and access-review", function()
     local r = run{ "--format", "jsonl", "report", "keys", "--stale-days", "30" }
     assert.equal(0, r.code, r.stderr)

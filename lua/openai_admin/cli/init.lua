@@ -669,6 +669,24 @@ local function run_main(argv, arg0, state)
     return math.tointeger(code) or EXIT.ok
   end
 
+  -- the first words of extension commands, not a whole one (`openai-admin report`): list those
+  do
+    local given = {}
+    while argv[i + #given] and argv[i + #given]:sub(1, 1) ~= "-" do given[#given + 1] = norm(argv[i + #given]) end
+    local lines = {}
+    for _, e in ipairs(extensions) do
+      local ok = #given > 0 and #e.words > #given
+      for k = 1, #given do if ok and norm(e.words[k]) ~= given[k] then ok = false end end
+      if ok then lines[#lines + 1] = "  " .. table.concat(e.words, " ") .. "    " .. (e.summary or "") end
+    end
+    if #lines > 0 and not org_spec().children[given[1]] then
+      local text = "commands under '" .. table.concat(given, " ") .. "':\n" .. table.concat(lines, "\n") .. "\n"
+      if o.help or wants_help(argv, i + #given) then out(text) return EXIT.ok end
+      io.stderr:write(text)
+      usage("'" .. table.concat(given, " ") .. "' needs one more word (see above)", given[#given])
+    end
+  end
+
   local spec = org_spec()
   local words = {}
   local row
