@@ -138,7 +138,7 @@ valgrind:
 	@sh tools/install-deps.sh valgrind test
 	@$(MAKE) --no-print-directory all
 	VALGRIND="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
-	  --trace-children=yes --trace-children-skip=*/cp,*/xargs,*/git,*/curl,*/node,*/luarocks,*/make,*/cc,*/gcc" \
+	  --trace-children=yes --trace-children-skip=*/cp,*/xargs,*/git,*/curl,*/node,*/luarocks,*/make,*/cc,*/gcc,*/script,*/jq" \
 	  sh tools/run-tests.sh
 
 # Embedding from C (examples/embed/): hosts that link the core objects in (luaL_requiref) and

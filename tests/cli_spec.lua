@@ -369,6 +369,13 @@ describe("openai-admin", function()
       h:close()
       assert.matches("1 items, 1 pages", s)
       assert.matches("proj_", s) -- and the table itself
+      -- a 429 ridden out: the wait shows on the progress line
+      f:fault{ method = "GET", path = "/v1/organization/projects", count = 1, status = 429, retry_after = 1 }
+      h = io.popen(("script -qec %s /dev/null </dev/null"):format(cli.shquote(cmd)))
+      s = h:read("a")
+      h:close()
+      assert.matches("waiting: GET /organization/projects%?limit=1 waits", s)
+      assert.matches("proj_", s)
     end)
   end)
 
@@ -473,6 +480,7 @@ describe("openai-admin", function()
     end)
 
     it("exits 130 when interrupted", function()
+      if os.getenv("VALGRIND") then pending("timing-based: skipped under make valgrind") return end
       local p = cli.jsonl(run{ "projects", "list" }.stdout)[1]
       f:fault{ method = "GET", path = "/v1/organization/projects/" .. p.id, count = 1, fault = "delay", delay = 1 }
       local cmd = cli.command({ "--base-url", f.base_url, "projects", "retrieve", p.id },

@@ -310,8 +310,24 @@ function Run:client()
         message = "no admin key: set OPENAI_ADMIN_KEY or use --admin-key-file FILE (or --fake)" }, 0)
     end
   end
+  -- On a terminal (and without OPENAI_LOG), the client's waits (rate-budget holds, 429
+  -- ride-outs, retries) show on the progress line; warnings and errors get lines of their own.
+  local logger, log_level
+  local env_log = os.getenv("OPENAI_LOG")
+  if tty().stderr and (env_log == nil or env_log == "") then
+    log_level = "info"
+    logger = function(level, line)
+      if level == "info" then
+        self:progress("waiting: " .. line)
+      else
+        if self.progress_shown then self:progress("") end
+        io.stderr:write("openai_admin ", level, ": ", line, "\n")
+      end
+    end
+  end
   self._client = openai_admin.new {
     admin_key = key, base_url = base_url, timeout = o.timeout, max_retries = o.max_retries, headers = o.headers,
+    logger = logger, log_level = log_level,
   }
   return self._client
 end
