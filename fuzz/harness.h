@@ -15,7 +15,7 @@
 int luaopen_openai_admin_core(lua_State *L);
 
 /* The state, with the core module at registry key "core"; created at the first call. */
-static lua_State *fuzz_state(void) {
+static inline lua_State *fuzz_state(void) {
   static lua_State *L; /* the harness's one state: libFuzzer runs inputs one after another */
   if (L == NULL) {
     L = luaL_newstate();
@@ -46,7 +46,7 @@ static lua_State *fuzz_state(void) {
 }
 
 /* Pushes core[name] (a function). */
-static void fuzz_push_core_fn(lua_State *L, const char *name) {
+static inline void fuzz_push_core_fn(lua_State *L, const char *name) {
   lua_getfield(L, LUA_REGISTRYINDEX, "core");
   lua_getfield(L, -1, name);
   lua_remove(L, -2);
@@ -54,7 +54,7 @@ static void fuzz_push_core_fn(lua_State *L, const char *name) {
 }
 
 /* Pops two values; 1 when they are the same JSON value. */
-static int fuzz_same(lua_State *L) {
+static inline int fuzz_same(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, "same");
   lua_insert(L, -3);
   FUZZ_CHECK(lua_pcall(L, 2, 1, 0) == LUA_OK, "same: %s", lua_tostring(L, -1));
@@ -65,7 +65,7 @@ static int fuzz_same(lua_State *L) {
 
 /* json_decode(s): pushes the value and returns 1, or pushes the message and returns 0. A Lua
  * error (not a bad-input answer) is a broken contract: decode never raises for bad input. */
-static int fuzz_decode(lua_State *L, const char *s, size_t n) {
+static inline int fuzz_decode(lua_State *L, const char *s, size_t n) {
   fuzz_push_core_fn(L, "json_decode");
   lua_pushlstring(L, s, n);
   int rc = lua_pcall(L, 1, 2, 0);
@@ -81,7 +81,7 @@ static int fuzz_decode(lua_State *L, const char *s, size_t n) {
 /* json_encode(value at the top): replaces it with the string and returns 1, or with the
  * message and returns 0. Raising is allowed only for what the contract lets it raise for (it
  * never should for a decoded value); the caller decides. */
-static int fuzz_encode(lua_State *L, int *raised) {
+static inline int fuzz_encode(lua_State *L, int *raised) {
   fuzz_push_core_fn(L, "json_encode");
   lua_insert(L, -2);
   int rc = lua_pcall(L, 1, 2, 0);

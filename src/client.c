@@ -72,7 +72,7 @@ static char *dup_mem(lua_State *L, const char *s, size_t n) {
 
 static int is_token_char(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         strchr("!#$%&'*+-.^_`|~", c) != NULL;
+         (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL); /* strchr finds the NUL terminator */
 }
 
 static int valid_header_name(const char *s, size_t n) {

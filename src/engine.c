@@ -279,8 +279,9 @@ void oa_engine_drop_xfer(oa_engine *e, oa_xfer *x) {
   xfer_free(x);
 }
 
-const char *oa_xfer_header(const oa_xfer *x, const char *name) {
-  const char *found = NULL, *p = x->hdr_buf.data, *end = p + x->hdr_buf.len;
+const char *oa_headers_find(const oa_buf *hdrs, const char *name) {
+  if (hdrs->data == NULL) return NULL; /* no header yet (NULL + 0 is undefined: fuzz finding) */
+  const char *found = NULL, *p = hdrs->data, *end = p + hdrs->len;
   while (p && p < end) {
     const char *value = p + strlen(p) + 1;
     if (strcmp(p, name) == 0) found = value;
@@ -288,6 +289,8 @@ const char *oa_xfer_header(const oa_xfer *x, const char *name) {
   }
   return found;
 }
+
+const char *oa_xfer_header(const oa_xfer *x, const char *name) { return oa_headers_find(&x->hdr_buf, name); }
 
 /* --- events ------------------------------------------------------------------------------- */
 
@@ -336,29 +339,36 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
   return oa_buf_append(&x->body_buf, data, n) == 0 ? n : 0;
 }
 
-static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
-  oa_xfer *x = ud;
-  size_t n = size * nmemb;
+int oa_header_line(oa_buf *hdrs, const char *data, size_t n) {
   if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) { /* a new response (after 1xx): forget the old */
-    oa_buf_clear(&x->hdr_buf);
-    return n;
+    oa_buf_clear(hdrs);
+    return 0;
   }
-  if (x->hdr_buf.len + n > OA_HEADERS_MAX) return 0;
+  if (hdrs->len + n > OA_HEADERS_MAX) return -1;
+  /* a NUL byte would end the value early and make the rest read as another header ("x: a\0
+   * retry-after\0 99" set a Retry-After): such a line is not a header (fuzz finding) */
+  if (memchr(data, '\0', n) != NULL) return 0;
   const char *colon = memchr(data, ':', n);
-  if (colon == NULL || colon == data) return n; /* blank line or folded continuation */
+  if (colon == NULL || colon == data) return 0; /* blank line or folded continuation */
   size_t name_len = (size_t)(colon - data);
   const char *v = colon + 1, *vend = data + n;
   while (v < vend && (*v == ' ' || *v == '\t')) v++;
   while (vend > v && (vend[-1] == '\r' || vend[-1] == '\n' || vend[-1] == ' ' || vend[-1] == '\t')) vend--;
   char lower[128];
   char *name = name_len < sizeof lower ? lower : malloc(name_len);
-  if (name == NULL) return 0;
+  if (name == NULL) return -1;
   for (size_t i = 0; i < name_len; i++) name[i] = (char)tolower((unsigned char)data[i]);
   static const char nul = '\0';
-  int rc = oa_buf_append(&x->hdr_buf, name, name_len) | oa_buf_append(&x->hdr_buf, &nul, 1) |
-           oa_buf_append(&x->hdr_buf, v, (size_t)(vend - v)) | oa_buf_append(&x->hdr_buf, &nul, 1);
+  int rc = oa_buf_append(hdrs, name, name_len) | oa_buf_append(hdrs, &nul, 1) |
+           oa_buf_append(hdrs, v, (size_t)(vend - v)) | oa_buf_append(hdrs, &nul, 1);
   if (name != lower) free(name);
-  return rc == 0 ? n : 0;
+  return rc == 0 ? 0 : -1;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
+  oa_xfer *x = ud;
+  size_t n = size * nmemb;
+  return oa_header_line(&x->hdr_buf, data, n) == 0 ? n : 0;
 }
 
 /* --- attempts --------------------------------------------------------------------------- */
@@ -438,6 +448,10 @@ static int start_attempt(oa_engine *e, oa_xfer *x) {
   curl_easy_setopt(h, CURLOPT_URL, x->url);
   curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)x);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  /* "": every encoding this libcurl can inflate (gzip, deflate, ...): a big pull moves 3-17x
+   * fewer bytes for a few percent more CPU (docs/performance.md, gzip), and a compressed reply
+   * decodes whether or not we asked */
+  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
   if (e->share) curl_easy_setopt(h, CURLOPT_SHARE, e->share);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);

@@ -146,6 +146,14 @@ double oa_engine_timeout(const oa_engine *e);
 /* The last value of response header `name` (lowercase), or NULL. */
 const char *oa_xfer_header(const oa_xfer *x, const char *name);
 
+/* The response-header parser behind the header callback, non-static for fuzz/fuzz_headers.c:
+ * adds one header line as libcurl hands it over (with its CR LF) to hdrs, "name\0value\0"
+ * pairs with lowercased names and trimmed values; a status line starts over. 0, or -1 when the
+ * headers grow past OA_HEADERS_MAX or memory runs out. oa_headers_find: the last value of a
+ * (lowercase) name, or NULL. */
+int oa_header_line(oa_buf *hdrs, const char *data, size_t n);
+const char *oa_headers_find(const oa_buf *hdrs, const char *name);
+
 /* Frees the strings of an event. */
 void oa_event_free(oa_event *ev);
 

@@ -33,3 +33,46 @@ describe("fuzz regressions", function()
     assert.equal(1, assert(json.decode(text))["a\0b"])
   end)
 end)
+
+describe("fuzz regressions (request building)", function()
+  local core = require "openai_admin.core"
+  -- fuzz_request: is_token_char used strchr, which finds the terminator for a NUL byte, so a
+  -- header name with a NUL in it was accepted by the core.
+  it("the core refuses a header name with a NUL byte", function()
+    for _, name in ipairs { "\0", "X-A\0B" } do
+      local ok, err = pcall(core.client, { base_url = "http://127.0.0.1:9/v1", admin_key = "sk-admin-x",
+        headers = { [name] = "v" } })
+      assert.is_false(ok)
+      assert.matches("invalid header name", tostring(err))
+    end
+  end)
+end)
+
+describe("fuzz regressions (header parsing)", function()
+  local net = require "helpers.net"
+  local dir, srv
+  setup(function() dir = net.tmpdir() end)
+  teardown(function()
+    if srv then srv:stop() end
+    os.execute("rm -rf " .. net.shquote(dir))
+  end)
+
+  -- fuzz_headers: a NUL byte in a header value ended it early in the engine's header store and
+  -- made the rest read as another header ("X-Junk: a<NUL>retry-after<NUL>30": a 30 s
+  -- Retry-After). The engine now ignores such a line; libcurl 7.88 refuses the reply first
+  -- (curl 8, "Nul byte in header"), so end to end the call fails fast either way.
+  it("a header line with a NUL byte cannot smuggle in a Retry-After", function()
+    local body = '{"error":{"message":"busy","type":"server_error","param":null,"code":null}}'
+    local port
+    srv, port = net.canned(dir, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+      .. "X-Junk: a\0retry-after\0 30\r\nContent-Length: " .. #body .. "\r\nConnection: close\r\n\r\n" .. body)
+    local c = oa.new { base_url = ("http://127.0.0.1:%d/v1"):format(port), admin_key = "sk-admin-regression-test",
+      max_retries = 1, log_level = "off" }
+    local ok, err = pcall(function() return c.admin.organization.projects:list { limit = 1 } end)
+    c:close()
+    assert.is_false(ok)
+    assert.is_true(err.status == 503 or err.kind == "connection", tostring(err))
+    assert.equal(2, err.attempts)
+    assert.is_true(err.waited < 5, "waited " .. tostring(err.waited) .. " s: the smuggled Retry-After was honoured")
+  end)
+end)

@@ -40,7 +40,8 @@ end
 
 local f = fake.start { seed = SEED, projects = 6, users = 40, audit_events = 300, args = { "--quiet" } }
 local clean = oa.new { base_url = f.base_url, admin_key = f.admin_key, max_retries = 2 }
-local client = oa.new { base_url = f.base_url, admin_key = f.admin_key, max_retries = 4, log_level = "error",
+local client = oa.new { base_url = f.base_url, admin_key = f.admin_key, max_retries = 4,
+  log_level = os.getenv("SOAK_LOG") or "error",
   rate_limit = { max_wait = 30 } }
 local org = client.admin.organization
 
@@ -55,7 +56,7 @@ local ok_faults, fault_err = pcall(f.fault, f, {
   { path = P, probability = 0.012, status = 500, seed = SEED + 1 },
   { path = P, probability = 0.006, status = 503, seed = SEED + 2 },
   { path = P, probability = 0.002, burst = 6, status = 429, retry_after = 1, seed = SEED + 3,
-    headers = { ["x-ratelimit-reset-requests"] = "1s" } },
+    headers = { ["x-ratelimit-reset-requests"] = "1s", ["x-ratelimit-limit-requests"] = "600" } },
   { path = P, probability = 0.008, fault = "drop", seed = SEED + 4 },
   { path = P, probability = 0.004, fault = "drop_after", seed = SEED + 5 },
   { path = P, probability = 0.004, fault = "truncate", seed = SEED + 6 },

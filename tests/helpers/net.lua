@@ -15,6 +15,9 @@
   net.tinyproxy(dir, allow) -> p, port    -- a real HTTP proxy (Debian's tinyproxy) on a free port;
                                           -- allow: the client address it serves (others get 403);
                                           -- p:read_log() its log (CONNECT lines name the tunnels)
+  net.canned(dir, reply) -> p, port       -- a server answering every connection with the bytes
+                                          -- `reply` (status line, headers, body), after reading
+                                          -- the request header (socat)
 ]]
 local socket = require "socket"
 
@@ -107,6 +110,19 @@ function M.tinyproxy(dir, allow)
     allow or "127.0.0.1"))
   f:close()
   return M.spawn("tinyproxy -d -c " .. shquote(conf), port, conf .. ".log"), port
+end
+
+local canned_n = 0
+function M.canned(dir, reply)
+  canned_n = canned_n + 1
+  local path = ("%s/canned-%d.http"):format(dir, canned_n)
+  local f = assert(io.open(path, "wb"))
+  f:write(reply)
+  f:close()
+  local port = M.free_port()
+  -- read the request's header first, then answer (a reply before the request would race it)
+  return M.spawn(("socat TCP-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr SYSTEM:%s"):format(port,
+    shquote("sed -u '/^\r*$/q' >/dev/null; cat " .. shquote(path))), port), port
 end
 
 -- openssl req/x509 with a config file: CA certificates and server certificates with SANs.
