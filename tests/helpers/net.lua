@@ -9,8 +9,10 @@
       pki.cert, pki.key                   -- CN/SAN 127.0.0.1 and localhost, signed by pki.ca
       pki.wrong_name_cert, pki.wrong_name_key  -- SAN other.example only, signed by pki.ca
       pki.ca_dir                          -- a directory with pki.ca, hashed (openssl rehash)
-  local l = net.spawn(cmd, port)          -- runs cmd in the background and waits until port
-                                          -- accepts connections; l:stop() (SIGTERM, by pid)
+  local l = net.spawn(cmd, port)          -- runs cmd in the background and waits until it
+                                          -- listens on port; l:stop() (SIGTERM, by pid)
+  local l, port = net.spawn(function(port) return cmd, log end)  -- the same on a free port,
+                                          -- picking another when the command could not bind it
   net.tls_listener(cert, key, backend_port) -> l, port  -- socat TLS in front of 127.0.0.1:backend_port
   net.tinyproxy(dir, allow) -> p, port    -- a real HTTP proxy (Debian's tinyproxy) on a free port;
                                           -- allow: the client address it serves (others get 403);
@@ -67,8 +69,42 @@ function Proc:stop()
 end
 Proc.__gc = Proc.stop
 
--- cmd runs under sh with its output in log; waits (at most 10 s) until port accepts.
-function M.spawn(cmd, port, log)
+-- The inode of the socket listening on 127.0.0.1:port, or nil.
+local function listener_inode(port)
+  local f = io.open("/proc/net/tcp")
+  if not f then return nil end
+  for line in f:lines() do
+    local lport, st, inode = line:match("^%s*%d+: 0100007F:(%x+) 00000000:0000 (%x%x) %S+ %S+ %S+%s+%d+%s+%d+ (%d+)")
+    if lport and tonumber(lport, 16) == port and st == "0A" then
+      f:close()
+      return inode
+    end
+  end
+  f:close()
+  return nil
+end
+
+local function alive(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if not f then return false end
+  local st = f:read("a"):match("^%d+ %b() (%a)")
+  f:close()
+  return st ~= nil and st ~= "Z"
+end
+
+-- True when pid holds the socket listening on port. Not "port accepts connections": between
+-- free_port() and the command's bind another process can take the port (every client connection
+-- draws its local port from the same range), and then that process would answer.
+local function listens(pid, port)
+  local inode = listener_inode(port)
+  if not inode then return false end
+  local out = M.run("ls -l /proc/" .. pid .. "/fd")
+  return out:find("socket:[" .. inode .. "]", 1, true) ~= nil
+end
+
+-- cmd runs under sh with its output in log; waits (at most 10 s) until it listens on port.
+-- Returns nil and the reason when the command exits first (it could not bind the port).
+local function start(cmd, port, log)
   log = log or os.tmpname()
   local h = assert(io.popen(("sh -c %s & echo $!"):format(shquote("exec " .. cmd .. " >" .. shquote(log)
     .. " 2>&1"))))
@@ -76,22 +112,45 @@ function M.spawn(cmd, port, log)
   h:close()
   local self = setmetatable({ pid = pid, log = log, port = port }, Proc)
   local deadline = socket.gettime() + 10
-  while port and not accepts(port) do
-    if socket.gettime() > deadline then
+  while port and not listens(pid, port) do
+    local gone = not alive(pid)
+    if gone or socket.gettime() > deadline then
       self:stop()
       local f = io.open(log)
-      error("not listening on " .. port .. ": " .. cmd .. "\n" .. (f and f:read("a") or ""), 2)
+      local why = (gone and "exited" or "not listening") .. " on " .. port .. ": " .. cmd .. "\n"
+        .. (f and f:read("a") or "")
+      if f then f:close() end
+      if gone then return nil, why end
+      error(why, 3)
     end
     socket.sleep(0.05)
   end
   return self
 end
 
+-- spawn(cmd, port, log) -> proc; spawn(function(port) -> cmd[, log], nil, log) -> proc, port
+function M.spawn(cmd, port, log)
+  if type(cmd) ~= "function" then
+    local self, why = start(cmd, port, log)
+    if not self then error(why, 2) end
+    return self
+  end
+  local why
+  for _ = 1, 5 do
+    local p = M.free_port()
+    local self
+    local line, its_log = cmd(p)
+    self, why = start(line, p, its_log or log)
+    if self then return self, p end
+  end
+  error(why, 2)
+end
+
 function M.tls_listener(cert, key, backend_port)
-  local port = M.free_port()
-  local l = M.spawn(("socat OPENSSL-LISTEN:%d,bind=127.0.0.1,cert=%s,key=%s,verify=0,fork,reuseaddr TCP:127.0.0.1:%d")
-    :format(port, shquote(cert), shquote(key), backend_port), port)
-  return l, port
+  return M.spawn(function(port)
+    return ("socat OPENSSL-LISTEN:%d,bind=127.0.0.1,cert=%s,key=%s,verify=0,fork,reuseaddr TCP:127.0.0.1:%d")
+      :format(port, shquote(cert), shquote(key), backend_port)
+  end)
 end
 
 function Proc:read_log()
@@ -103,13 +162,15 @@ function Proc:read_log()
 end
 
 function M.tinyproxy(dir, allow)
-  local port = M.free_port() -- tinyproxy has no port 0
-  local conf = ("%s/tinyproxy-%d.conf"):format(dir, port)
-  local f = assert(io.open(conf, "w"))
-  f:write(("Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nAllow %s\nLogLevel Connect\n"):format(port,
-    allow or "127.0.0.1"))
-  f:close()
-  return M.spawn("tinyproxy -d -c " .. shquote(conf), port, conf .. ".log"), port
+  local p, port = M.spawn(function(port) -- tinyproxy has no port 0
+    local conf = ("%s/tinyproxy-%d.conf"):format(dir, port)
+    local f = assert(io.open(conf, "w"))
+    f:write(("Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nAllow %s\nLogLevel Connect\n"):format(port,
+      allow or "127.0.0.1"))
+    f:close()
+    return "tinyproxy -d -c " .. shquote(conf), conf .. ".log"
+  end)
+  return p, port
 end
 
 local canned_n = 0
