@@ -121,7 +121,7 @@ describe("openai-admin", function()
       end
       -- a relative time is the command's "now" minus the span: between the clock read just before
       -- and just after that run (a fixed tolerance around one reading failed under valgrind)
-      for _, c in ipairs{ { "30d", 30 * 86400 }, { "12h", 12 * 3600 } } do
+      for _, c in ipairs{ { "30d", 30 * 86400 }, { "12h", 12 * 3600 }, { "15m", 15 * 60 }, { "2w", 14 * 86400 } } do
         f:clear_requests()
         local lo = os.time()
         local r = run{ "usage", "costs", "--start-time", c[1], "--no-paginate" }
@@ -207,6 +207,17 @@ describe("openai-admin", function()
       local ok = os.execute(("bash -c %s >/dev/null 2>&1"):format(cli.shquote(
         "source <(" .. cli.command({ "completion", "bash" }) .. ") && complete -p openai-admin")))
       assert.is_true(ok)
+      -- and completes: what bash would offer after "openai-admin projects us<TAB>"
+      local dir = os.tmpname()
+      os.remove(dir)
+      os.execute("mkdir -p " .. dir .. " && ln -s " .. cli.shquote(cli.bin) .. " " .. dir .. "/openai-admin")
+      local h = io.popen(("PATH=%s:$PATH bash -c %s"):format(dir, cli.shquote(
+        "source <(openai-admin completion bash); COMP_WORDS=(openai-admin projects users cr); COMP_CWORD=3; "
+        .. "_openai_admin; echo \"${COMPREPLY[*]}\"")))
+      local offered = h:read("a")
+      h:close()
+      os.execute("rm -rf " .. dir)
+      assert.equal("create\n", offered)
       for _, shell in ipairs{ "zsh", "fish" } do
         local s = cli.run({ "completion", shell })
         assert.equal(0, s.code)
@@ -357,6 +368,20 @@ describe("openai-admin", function()
         for _, key in ipairs(keys) do if key.id == rows[k][3] then name = key.name end end
         if name then assert.equal(name, rows[k][4]) end
       end
+    end)
+
+    it("--names finds service accounts through their project", function()
+      local p = cli.jsonl(run{ "projects", "list" }.stdout)[1]
+      local sa = cli.jsonl(run{ "projects", "service-accounts", "list", p.id }.stdout)[1]
+      local wip = json.decode(run{ "workload-identity-providers", "create", "--name", "gha", "--type", "oidc",
+        "--issuer", "https://token.example.com", "--audience", "openai" }.stdout)
+      local made = run{ "workload-identity-providers", "federation-rules", "create", wip.id, "--project-id", p.id,
+        "--service-account-id", sa.id, "--attribute-matchers.repository", "org/repo" }
+      assert.equal(0, made.code, made.stderr)
+      local rows = parse_csv(run{ "--names", "--format", "csv", "--fields", "service_account_id,project_id",
+        "workload-identity-providers", "federation-rules", "list", wip.id }.stdout)
+      assert.same({ "service_account_id", "service_account_name", "project_id", "project_name" }, rows[1])
+      assert.same({ sa.id, sa.name, p.id, p.name }, rows[2])
     end)
 
     it("shows progress on stderr on a terminal only", function()

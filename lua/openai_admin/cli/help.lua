@@ -91,12 +91,12 @@ function M.top(root, extensions)
   node_listing(out, root, "")
   table.remove(out) -- the "Run ..." line comes last
   out[#out + 1] = "more commands:"
-  if extensions then
-    for _, e in ipairs(extensions) do
-      out[#out + 1] = "  " .. pad(table.concat(e.words, " "), 28) .. (e.summary or "")
-    end
+  local width = 28
+  for _, e in ipairs(extensions or {}) do width = math.max(width, #table.concat(e.words, " ") + 2) end
+  for _, e in ipairs(extensions or {}) do
+    out[#out + 1] = "  " .. pad(table.concat(e.words, " "), width) .. (e.summary or "")
   end
-  out[#out + 1] = "  " .. pad("completion bash|zsh|fish", 28) .. "print a shell completion script"
+  out[#out + 1] = "  " .. pad("completion bash|zsh|fish", width) .. "print a shell completion script"
   out[#out + 1] = ""
   out[#out + 1] = "The admin key comes from $OPENAI_ADMIN_KEY or --admin-key-file (never from a flag)."
   out[#out + 1] = "Time fields take Unix seconds, " .. timefmt.ACCEPTED:gsub("^a Unix time, ", "") .. "."
