@@ -16,6 +16,7 @@ local concurrency = math.tointeger(tonumber(arg[1] or "")) or 16
 local projects = org.projects:list{ limit = 100 }:collect()
 
 -- One function per project; inside, three lists and all their pages run concurrently too.
+-- errors = "collect": per-project failures come back in errs (by default map raises the first).
 local audits, errs, nfailed = client:map(projects, function(project)
   local id = project.id
   local lists = client:parallel({
@@ -24,7 +25,7 @@ local audits, errs, nfailed = client:map(projects, function(project)
     function() return org.projects.api_keys:list(id, { limit = 100 }):collect() end,
   })
   return { project = project, users = lists[1] or {}, service_accounts = lists[2] or {}, keys = lists[3] or {} }
-end, { concurrency = concurrency })
+end, { concurrency = concurrency, errors = "collect" }) -- a failed project is reported, the others still run
 
 for i, project in ipairs(projects) do
   local a = audits[i]

@@ -964,12 +964,15 @@ static int engine_pending(lua_State *L) {
 static int engine_sockets(lua_State *L) {
   oa_engine *e = check_engine(L);
   lua_createtable(L, 0, e->n_socks);
+  lua_createtable(L, 0, e->n_socks);
   for (int i = 0; i < e->n_socks; i++) {
     int w = e->socks[i].what;
     lua_pushstring(L, w == CURL_POLL_INOUT ? "rw" : w == CURL_POLL_OUT ? "w" : "r");
+    lua_rawseti(L, -3, (lua_Integer)e->socks[i].fd);
+    lua_pushinteger(L, e->socks[i].serial);
     lua_rawseti(L, -2, (lua_Integer)e->socks[i].fd);
   }
-  return 1;
+  return 2; /* fd -> interest, fd -> serial (a new serial: a new socket on that fd number) */
 }
 
 static int engine_timeout(lua_State *L) {

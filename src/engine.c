@@ -53,6 +53,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     }
     e->n_socks++;
     e->socks[i].fd = fd;
+    e->socks[i].serial = ++e->sock_serial;
   }
   e->socks[i].what = what;
   return 0;

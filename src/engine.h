@@ -72,6 +72,7 @@ typedef struct oa_event {
 typedef struct oa_sock {
   curl_socket_t fd;
   int what;                     /* CURL_POLL_IN / OUT / INOUT */
+  long serial;                  /* a new socket on a reused fd number gets a new serial */
 } oa_sock;
 
 typedef struct oa_slot {
@@ -108,6 +109,7 @@ typedef struct oa_engine {
   long n_completed;     /* completions ever: poll waits for this to move */
   oa_sock *socks;
   int n_socks, cap_socks;
+  long sock_serial;
   double curl_due;      /* when libcurl's timer expires (monotonic), < 0: none */
   oa_event *events;
   int n_events, cap_events;

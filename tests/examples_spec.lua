@@ -56,6 +56,22 @@ describe("examples", function()
     for _ in pairs(conns) do n = n + 1 end
     assert.is_true(n > 1, "expected several connections, got " .. n)
   end)
+
+  -- each starts its own fake; the timing targets (W <= 1.3 x I, G < 30 ms) belong to make bench
+  for _, adapter in ipairs { "luv", "cqueues" } do
+    it("embed/" .. adapter .. "_ticker.lua runs 200 retrieves in a host loop whose timer keeps firing", function()
+      local h = assert(io.popen(("cd %s && lua5.4 examples/embed/%s_ticker.lua 2>&1; echo \"__rc=$?\"")
+        :format(fake.shquote(fake.root), adapter)))
+      local out = h:read("a")
+      h:close()
+      assert.equal(0, tonumber(out:match("__rc=(%d+)%s*$")), out)
+      local lines = {}
+      for l in out:gsub("__rc=%d+%s*$", ""):gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.equal(1, #lines, out)
+      assert.matches("^embed " .. adapter .. ": 200 requests ok, wall [%d.]+ s %(ideal 0%.25 s%), max loop gap %d+ ms$",
+        lines[1])
+    end)
+  end
 end)
 
 describe("examples of the jobs", function()

@@ -106,9 +106,11 @@ describe("luarocks install", function()
     assert.matches(version:gsub("%.", "%%.") .. " " .. tmp:gsub("%p", "%%%0")
       .. "/tree/lib/lua/5%.4/openai_admin/core%.so", out)
 
-    -- the installed fake starts and prints its URL
-    local _, fake_out = in_tree(("(timeout 5 %s/tree/bin/openai-admin-fake --port 0 --quiet & pid=$!; "
-      .. "sleep 1; kill $pid)"):format(tmp))
+    -- the installed fake starts and prints its URL (waited for, up to 30 s: a fixed 1 s sleep
+    -- before the kill raced its start on a loaded machine)
+    local _, fake_out = in_tree(("out=%s/fake.out; (timeout 60 %s/tree/bin/openai-admin-fake --port 0 --quiet "
+      .. ">\"$out\" 2>&1 & pid=$!; i=0; while [ $i -lt 300 ] && kill -0 $pid 2>/dev/null "
+      .. "&& ! grep -q '/v1' \"$out\"; do sleep 0.1; i=$((i + 1)); done; kill $pid); cat \"$out\""):format(tmp, tmp))
     assert.matches("http://127%.0%.0%.1:%d+/v1", fake_out)
 
     -- the installed command (LuaRocks wraps bin/openai-admin with the tree's paths), with the
