@@ -160,3 +160,29 @@ describe("openai_admin.log", function()
     assert.equal(0, #none)
   end)
 end)
+
+describe("openai_admin.log against the fake", function()
+  local fake = require "helpers.fake"
+  local oa = require "openai_admin"
+  local f
+  setup(function() f = fake.start { seed = 8, projects = 2, users = 1 } end)
+  teardown(function() if f then f:stop() end end)
+
+  -- today a call that rides out a rate limit is silent; at the default level it must say why
+  it("says at the default level why a call pauses for a rate limit", function()
+    f:rate_limit { path = "/organization/projects", requests = 1, window = 3.5 }
+    local lines = {}
+    local c = oa.new { base_url = f.base_url, admin_key = f.admin_key, logger = function(level, line)
+      lines[#lines + 1] = level .. ": " .. line
+    end }
+    local orgp = c.admin.organization.projects
+    assert.equal(1, #orgp:list { limit = 1 }.data)
+    assert.equal(1, #orgp:list { limit = 1 }.data) -- a 429, then held until the window reopens
+    c:close()
+    f:control("DELETE", "/_fake/rate_limits")
+    local all = table.concat(lines, "\n")
+    assert.matches("warn: GET /organization/projects%?limit=1 waits %d[%d.]* s before attempt %d: "
+      .. "the rate budget holds it", all)
+    for _, l in ipairs(lines) do assert.matches("^warn: ", l) end -- nothing below warn by default
+  end)
+end)
