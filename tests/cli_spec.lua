@@ -426,6 +426,14 @@ describe("openai-admin", function()
       assert.same(json.decode(seen.body), json.decode(body))
     end)
 
+    it("--dry-run --format jsonl prints the request as one JSON object", function()
+      local r = run{ "--dry-run", "--format", "jsonl", "projects", "create", "--name", "J" }
+      assert.equal(0, r.code, r.stderr)
+      local req = json.decode(r.stdout)
+      assert.same({ method = "POST", url = f.base_url .. "/organization/projects", body = { name = "J" } }, req)
+      assert.equal(0, #log())
+    end)
+
     it("refuses destructive commands without --yes when not on a terminal", function()
       local p = cli.jsonl(run{ "projects", "list" }.stdout)[1]
       f:clear_requests()

@@ -180,10 +180,11 @@ function M.canned(dir, reply)
   local f = assert(io.open(path, "wb"))
   f:write(reply)
   f:close()
-  local port = M.free_port()
   -- read the request's header first, then answer (a reply before the request would race it)
-  return M.spawn(("socat TCP-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr SYSTEM:%s"):format(port,
-    shquote("sed -u '/^\r*$/q' >/dev/null; cat " .. shquote(path))), port), port
+  return M.spawn(function(port)
+    return ("socat TCP-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr SYSTEM:%s"):format(port,
+      shquote("sed -u '/^\r*$/q' >/dev/null; cat " .. shquote(path)))
+  end)
 end
 
 -- openssl req/x509 with a config file: CA certificates and server certificates with SANs.

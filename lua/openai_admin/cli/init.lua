@@ -450,6 +450,13 @@ function Run:endpoint(cmd, parsed)
     error(req, 0)
   end
   if o.dry_run then
+    if o.format == "json" or o.format == "jsonl" then -- for scripts: one JSON object
+      local body = req.body and json.decode(req.body) or nil
+      io.stdout:write(output.encode(setmetatable({ keys = { "method", "url", body and "body" or nil },
+        vals = { method = req.method, url = req.url, body = body } }, output.Ordered), o.format == "json" and 2 or nil),
+        "\n")
+      return EXIT.ok
+    end
     io.stdout:write(req.method, " ", req.url, "\n")
     if req.body then io.stdout:write(req.body, "\n") end
     local walks = row.pagination and row.pagination ~= "single_page" and not o.no_paginate

@@ -46,6 +46,7 @@ M.sorted_keys = sorted_keys
 local Ordered = {}
 Ordered.__index = Ordered
 local function ordered() return setmetatable({ keys = {}, vals = {} }, Ordered) end
+M.Ordered = Ordered
 function Ordered:set(k, v)
   if self.vals[k] == nil then self.keys[#self.keys + 1] = k end
   self.vals[k] = v
