@@ -514,6 +514,24 @@ section("rate_limited", function()
   srv:control("DELETE", "/_fake/rate_limits")
 end)
 -- 4b. 87 creates through client:map under 7 per window (bench/bulk_import.lua)
+-- 4c. the embed tickers (examples/embed/*_ticker.lua): W <= 1.3 x I and a loop gap under 30 ms
+for _, adapter in ipairs { "luv", "cqueues" } do
+  local name = "embed_" .. adapter
+  TARGETS[name] = 1.3
+  section(name, function()
+    say("bench: %s (examples/embed/%s_ticker.lua: 200 retrieves, 20 ms latency, concurrency 16, a 10 ms timer)",
+      name, adapter)
+    local out = sh(CHILD_ENV .. q(LUA) .. " " .. q(ROOT .. "/examples/embed/" .. adapter .. "_ticker.lua"))
+    local ok, w, i, g = out:match(
+      "embed %w+: (%d+) requests ok, wall ([%d.]+) s %(ideal ([%d.]+) s%), max loop gap (%d+) ms")
+    if not ok then error("the example failed:\n" .. out, 0) end
+    w, i, g = tonumber(w), tonumber(i), tonumber(g)
+    row(name .. " (wall)", string.format("%.2f s, loop gap %d ms", w, g), string.format("ideal %.2f s", i), w / i,
+      "<= 1.3, gap < 30 ms")
+    verdict(name, w / i, 1.3, w / i <= 1.3 and g < 30 and ok == "200")
+  end)
+end
+
 section("bulk_import", function()
   bulk_import.run { srv = srv, lua_child = lua_child, row = row, verdict = verdict, say = say }
 end)

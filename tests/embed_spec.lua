@@ -53,4 +53,90 @@ describe("embedding from C", function()
     assert.matches("thread 1: 1 failed; first: openai_admin: connection POST /organization/projects", out)
     assert.not_matches("sk%-admin", out)
   end)
+
+  it("drives one state's requests from a C poll() loop, with ticks, log lines into C and a cancel", function()
+    local slow = fake.start{ seed = 3, projects = 2, latency = 0.02 }
+    local rc, out = host("embed_poll", "--requests 40 --concurrency 8 " .. slow.base_url)
+    local log = slow:request_log()
+    slow:stop()
+    assert.equal(0, rc, out)
+    assert.matches("40 of 40 requests ok at concurrency 8, 0 failed; cancel ok;", out)
+    -- log_level = "debug": one line per attempt reached the C logger (create + 40 + none for the cancelled)
+    assert.equal(41, tonumber(out:match("; (%d+) log lines;")), out)
+    assert.not_matches("sk%-admin", out)
+    -- 1 create and 40 checked; the cancelled retrieve too when it got out before the cancel
+    -- (under the fake's 20 ms latency it usually does; under valgrind it may not)
+    assert.is_true(#log == 41 or #log == 42, #log)
+  end)
+end)
+
+describe("loop.generic: cancel", function()
+  local oa = require "openai_admin"
+  local generic = require "openai_admin.loop.generic"
+  local f
+  setup(function() f = fake.start{ seed = 3, projects = 2, latency = 0.05 } end)
+  teardown(function() if f then f:stop() end end)
+
+  -- a loop whose host is this spec: it only records what to watch and steps on demand
+  local function new_loop()
+    local watched = {}
+    local loop = generic.new{ watch = function(fd, ev) watched[fd] = ev end, timer = function() end }
+    return loop, watched
+  end
+
+  it("cancels a task waiting on a request: it never resumes, ends cancelled, nothing left in flight", function()
+    local client <close> = oa.new{ base_url = f.base_url, admin_key = f.admin_key }
+    local loop, watched = new_loop()
+    local resumed, done_called = false, 0
+    local task = loop:spawn(function()
+      client.admin.organization.projects:list{ limit = 1 }
+      resumed = true
+    end)
+    task.on_done = function() done_called = done_called + 1 end
+    assert.is_true(loop:busy())
+    assert.is_true(loop:cancel(task))
+    assert.is_true(task.done and task.cancelled)
+    assert.is_true(oa.errors.is(task.error, "connection"))
+    assert.equal("cancelled", task.error.code)
+    assert.equal(1, done_called)
+    assert.is_false(loop:busy())
+    assert.is_nil(next(watched))
+    assert.is_false(loop:cancel(task)) -- already finished
+    assert.is_false(resumed)
+    -- the client still works afterwards
+    assert.equal(1, #client.admin.organization.projects:list{ limit = 1 }.data)
+  end)
+
+  it("cancels the requests of a batch inside the task (its to-be-closed guard runs)", function()
+    local client <close> = oa.new{ base_url = f.base_url, admin_key = f.admin_key }
+    local loop = new_loop()
+    local task = loop:spawn(function()
+      client:map({ 1, 2, 3, 4 }, function() return client.admin.organization.projects:list{ limit = 1 } end)
+    end)
+    assert.is_true(loop:busy())
+    assert.is_true(loop:cancel(task))
+    assert.is_false(loop:busy())
+    assert.equal("cancelled", task.error.code)
+  end)
+
+  it("refuses to cancel a task from inside itself", function()
+    local client <close> = oa.new{ base_url = f.base_url, admin_key = f.admin_key }
+    local socket = require "socket"
+    local loop, watched = new_loop()
+    local task
+    task = loop:spawn(function()
+      client.admin.organization.projects:list{ limit = 1 } -- suspends: task is known by then
+      return pcall(loop.cancel, loop, task)
+    end)
+    local deadline = socket.gettime() + 30
+    while not task.done and socket.gettime() < deadline do -- a crude host: poll by stepping
+      for fd, ev in pairs(watched) do loop:ready(fd, ev) end
+      loop:timer()
+      socket.sleep(0.005)
+    end
+    assert.is_true(task.done)
+    assert.is_false(task.results[1])
+    assert.matches("cannot cancel itself", tostring(task.results[2]))
+    assert.is_nil(task.cancelled)
+  end)
 end)

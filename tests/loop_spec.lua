@@ -111,6 +111,19 @@ describe("loop adapters", function()
     end)
   end)
 
+  it("generic: refuses a host without hooks, and a task that yields to the loop, with error objects", function()
+    local generic = require "openai_admin.loop.generic"
+    local ok, err = pcall(generic.new, { watch = print })
+    assert.is_false(ok)
+    assert.is_true(oa.errors.is(err, "invalid_argument"), tostring(err))
+    local loop = generic.new { watch = function() end, timer = function() end }
+    -- no on_done and no on_error hook: the error comes out of the call that ended the task
+    local ok2, err2 = pcall(loop.spawn, loop, function() coroutine.yield("tick") end)
+    assert.is_false(ok2)
+    assert.is_true(oa.errors.is(err2, "invalid_argument"), tostring(err2))
+    assert.matches("yielded to the loop", tostring(err2))
+  end)
+
   it("generic: the host's watch and timer hooks see the engine's sockets and deadline", function()
     local watched, timer = {}, nil
     local loop = require("openai_admin.loop.generic").new {

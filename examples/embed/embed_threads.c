@@ -1,7 +1,7 @@
 /* embed_threads: a C program that embeds Lua 5.4 and runs N lua_States on N threads at once,
  * each with its own openai_admin client, each making M requests and checking every result.
  *
- *   embed_threads [--threads N] [--requests M] [--open static|dynamic|mixed] BASE_URL
+ *   embed_threads [--threads N] [--requests M] [--open static|dynamic|mixed] [--log-level L] BASE_URL
  *
  * --open static:  the module's C core is linked into this program and opened with
  *                 luaL_requiref (no core.so is loaded);
@@ -35,6 +35,7 @@ enum open_mode { OPEN_STATIC, OPEN_DYNAMIC, OPEN_MIXED };
 
 struct job {
   const char *base_url;
+  const char *log_level; /* new{ log_level = ... }: "debug" logs every attempt */
   int thread_no;
   int requests;
   int static_open;
@@ -85,10 +86,10 @@ static void host_warn(void *ud, const char *msg, int tocont) {
 /* The Lua side of one thread: a client, its own project, then step(i) makes request i and
  * checks what came back. Errors raise (structured error objects); the host catches them. */
 static const char worker_chunk[] =
-    "local base_url, thread_no, logger = ...\n"
+    "local base_url, thread_no, logger, log_level = ...\n"
     "local openai_admin = require('openai_admin')\n"
     "local client = openai_admin.new{ base_url = base_url, admin_key = 'sk-admin-fake-key', max_retries = 0,\n"
-    "                                 logger = logger }\n"
+    "                                 logger = logger, log_level = log_level }\n"
     "local projects = client.admin.organization.projects\n"
     "local mine = projects:create{ name = ('embed-thread-%d'):format(thread_no) }\n"
     "local function step(i)\n"
@@ -143,7 +144,8 @@ static void *run_job(void *arg) {
   lua_pushinteger(L, job->thread_no);
   lua_pushlightuserdata(L, job);
   lua_pushcclosure(L, host_log, 1);
-  if (lua_pcall(L, 3, 2, 0) != LUA_OK) { /* stack: step, close */
+  lua_pushstring(L, job->log_level);
+  if (lua_pcall(L, 4, 2, 0) != LUA_OK) { /* stack: step, close */
     record_failure(job, luaL_tolstring(L, -1, NULL));
     lua_close(L);
     return NULL;
@@ -172,18 +174,20 @@ static double now_seconds(void) {
 }
 
 static int usage(void) {
-  fprintf(stderr, "usage: embed_threads [--threads N] [--requests M] [--open static|dynamic|mixed] BASE_URL\n");
+  fprintf(stderr,
+          "usage: embed_threads [--threads N] [--requests M] [--open static|dynamic|mixed] [--log-level L] BASE_URL\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
   int threads = 8, requests = 500;
   enum open_mode mode = OPEN_DYNAMIC;
-  const char *base_url = NULL;
+  const char *base_url = NULL, *log_level = "warn";
   static const char *const mode_names[] = {"static", "dynamic", "mixed"};
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--requests") && i + 1 < argc) requests = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--log-level") && i + 1 < argc) log_level = argv[++i];
     else if (!strcmp(argv[i], "--open") && i + 1 < argc) {
       const char *m = argv[++i];
       if (!strcmp(m, "static")) mode = OPEN_STATIC;
@@ -206,6 +210,7 @@ int main(int argc, char **argv) {
   int started = 0;
   for (int t = 0; t < threads; t++) {
     jobs[t].base_url = base_url;
+    jobs[t].log_level = log_level;
     jobs[t].thread_no = t + 1;
     jobs[t].requests = requests;
     jobs[t].static_open = mode == OPEN_STATIC || (mode == OPEN_MIXED && t % 2 == 0);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # make embed-test: runs the C embedding hosts built in BUILD (default build-tsan, by the
-# embed-test target) against a fake Admin API started here, under ThreadSanitizer, and fails on
+# embed-test target) against fake Admin APIs started here, under ThreadSanitizer, and fails on
 # any ThreadSanitizer report or any failed request.
 #   sh examples/embed/run-test.sh [BUILD]
 # THREADS and REQUESTS (default 8 and 500) size the threads host's runs.
@@ -9,13 +9,28 @@ build=${1:-build-tsan}
 threads=${THREADS:-8}
 requests=${REQUESTS:-500}
 work=$(mktemp -d)
-fifo="$work/fake.out"
-mkfifo "$fifo" || exit 1
-lua5.4 bin/openai-admin-fake --port 0 --quiet >"$fifo" 2>"$work/fake.err" &
-fake_pid=$!
-trap 'kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null; rm -rf "$work"' EXIT INT TERM
-exec 3<"$fifo"
-read -r base_url <&3 || { echo "embed-test: the fake server did not start" >&2; cat "$work/fake.err" >&2; exit 1; }
+pids=""
+trap 'for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$work"' EXIT INT TERM
+# start_fake NAME ARGS...: a fake Admin API on a free port; its base URL goes to $base_url.
+start_fake() {
+  name=$1
+  shift
+  lua5.4 bin/openai-admin-fake --port 0 --quiet "$@" >"$work/$name.out" 2>"$work/$name.err" &
+  pids="$pids $!"
+  base_url=
+  for _ in $(seq 100); do # its first stdout line, once it accepts connections
+    base_url=$(head -n 1 "$work/$name.out")
+    case $base_url in http*) return 0 ;; esac
+    sleep 0.1
+  done
+  echo "embed-test: the fake server did not start" >&2
+  cat "$work/$name.err" >&2
+  exit 1
+}
+start_fake plain
+plain_url=$base_url
+start_fake slow --latency 0.02 # the poll-loop host: requests that take a while, ticks meanwhile
+slow_url=$base_url
 
 # The modules from the tree: the Lua layer from lua/, core.so (for --open dynamic) from BUILD.
 LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;"
@@ -44,13 +59,18 @@ run() {
   fi
 }
 
-echo "embed-test: fake Admin API at $base_url; hosts from $build/embed"
-run threads-static "$build/embed/embed_threads" --threads "$threads" --requests "$requests" --open static "$base_url"
-run threads-dynamic "$build/embed/embed_threads" --threads "$threads" --requests "$requests" --open dynamic "$base_url"
-run threads-mixed-once "$build/embed/embed_threads_once" --threads "$threads" --requests 50 --open mixed "$base_url"
-if [ -x "$build/embed/embed_poll" ]; then
-  run poll-loop "$build/embed/embed_poll" "$base_url"
-fi
+echo "embed-test: fake Admin APIs at $plain_url and (20 ms latency) $slow_url; hosts from $build/embed"
+# (at log level debug: every attempt is a line through each state's C logger, one per request
+# and one per thread for its create)
+run threads-static "$build/embed/embed_threads" --threads "$threads" --requests "$requests" --open static \
+  --log-level debug "$plain_url"
+case $summary in
+  *", $((threads * requests + threads)) log lines,"*) ;;
+  *) failed=$((failed + 1)); echo "FAIL threads-static: expected $((threads * requests + threads)) log lines" ;;
+esac
+run threads-dynamic "$build/embed/embed_threads" --threads "$threads" --requests "$requests" --open dynamic "$plain_url"
+run threads-mixed-once "$build/embed/embed_threads_once" --threads "$threads" --requests 50 --open mixed "$plain_url"
+run poll-loop "$build/embed/embed_poll" --requests 200 --concurrency 16 "$slow_url"
 
 if [ "$failed" -eq 0 ]; then
   echo "embed-test: passed (ThreadSanitizer reports: $reports_total)"

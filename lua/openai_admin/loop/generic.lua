@@ -11,6 +11,7 @@
 --   }
 --   -- the host calls, from its loop:  loop:ready(fd, "r"|"w"|"rw")   and   loop:timer()
 --   local task = loop:spawn(function(a, b) ... API calls, pages, client:map ... end, a, b)
+--   loop:cancel(task)   -- its requests cancelled, the task ends with task.cancelled = true
 --
 -- A call inside a spawned function submits its request to the engine and suspends only that
 -- coroutine; when the engine completes it (during a later ready/timer call) the coroutine
@@ -18,6 +19,7 @@
 -- with task.error set; task.on_done(task) is called when given, else hooks.on_error(err, task),
 -- else the error is raised from the ready/timer call that ended it (so it is never lost).
 local send = require "openai_admin.request.send"
+local errors = require "openai_admin.errors"
 
 local M = {}
 
@@ -28,7 +30,8 @@ local pairs, ipairs, next, error, setmetatable, type = pairs, ipairs, next, erro
 
 -- A plain coroutine.yield inside a task has nobody to go to (the loop runs the task).
 local function error_yield()
-  error("openai_admin.loop: a task yielded to the loop; only API calls may suspend a task", 0)
+  error(errors.invalid_argument("openai_admin.loop: a task yielded to the loop; only API calls may suspend a task"),
+    0)
 end
 
 local Loop = {}
@@ -36,8 +39,8 @@ Loop.__index = Loop
 
 function M.new(hooks)
   if type(hooks) ~= "table" or type(hooks.watch) ~= "function" or type(hooks.timer) ~= "function" then
-    error("openai_admin.loop.generic.new: expected { watch = function(fd, events, serial), "
-      .. "timer = function(seconds) }", 2)
+    error(errors.invalid_argument("openai_admin.loop.generic.new: expected { watch = function(fd, events, serial), "
+      .. "timer = function(seconds) }"), 0)
   end
   return setmetatable({
     hooks = hooks,
@@ -191,6 +194,36 @@ function Loop:spawn(fn, ...)
   run(self, task, ...)
   self:sync()
   return task
+end
+
+-- Cancels a task that has not finished: its requests in flight are cancelled in the engine
+-- (never completed, never retried), its coroutine is closed (its to-be-closed variables run, so
+-- a batch inside it cancels its own requests), and it ends with task.cancelled = true and
+-- task.error a `connection` error with code "cancelled"; task.on_done(task) runs when given.
+-- Returns true, or false when the task had already finished. Not from inside the task itself.
+function Loop:cancel(task)
+  if task.done then return false end
+  if status(task.co) ~= "suspended" then
+    error("openai_admin.loop: a task cannot cancel itself (return from it instead)", 2)
+  end
+  for eng, w in pairs(self.waits) do
+    for h, t in pairs(w) do
+      if t == task then
+        w[h] = nil
+        send.cancel(eng, h)
+      end
+    end
+    if next(w) == nil then self.waits[eng] = nil end
+  end
+  self.nested[task] = nil
+  coroutine.close(task.co)
+  task.done, task.cancelled = true, true
+  self.tasks = self.tasks - 1
+  send.disown(task.co)
+  task.error = errors.new { kind = "connection", code = "cancelled", message = "cancelled by the host" }
+  if task.on_done then task.on_done(task) end
+  self:sync()
+  return true
 end
 
 -- True while a task runs or a request is in flight.
