@@ -401,7 +401,9 @@ end
 local function targets_text(targets)
   if targets == "optional" then return "optional (used when present)" end
   local out = {}
-  for tg in targets:gmatch("[^,]+") do out[#out + 1] = tg == "build" and "all (the build)" or "`make " .. tg .. "`" end
+  for tg in targets:gmatch("[^,]+") do
+    out[#out + 1] = tg == "build" and "everything (build and use)" or "`make " .. tg .. "`"
+  end
   return table.concat(out, ", ")
 end
 local r = {
@@ -415,7 +417,7 @@ for _, dep in ipairs(deps) do
   if dep.targets:find("%f[%w]build%f[%W]") then build_pkgs[#build_pkgs + 1] = dep.pkg end
 end
 r[#r + 1] = ""
-r[#r + 1] = "The build alone (the client and the fake, no tests):"
+r[#r + 1] = "To build and use the client and the fake alone (no tests):"
 r[#r + 1] = ""
 r[#r + 1] = "```sh"
 r[#r + 1] = "sudo apt-get install --no-install-recommends " .. table.concat(build_pkgs, " ")

@@ -32,4 +32,4 @@ local done, err = cq:loop()
 client:close()
 f:stop()
 if not done then error(err, 0) end
-os.exit(common.report("cqueues", ok, wall or (common.now() - t0), ticker) and 0 or 1)
+os.exit(common.report("cqueues", ok, wall or (common.now() - t0), ticker) and 0 or 1, true) -- closes the state

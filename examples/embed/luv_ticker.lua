@@ -24,4 +24,4 @@ end)
 uv.run()
 client:close()
 f:stop()
-os.exit(common.report("luv", ok, wall or (common.now() - t0), ticker) and 0 or 1)
+os.exit(common.report("luv", ok, wall or (common.now() - t0), ticker) and 0 or 1, true) -- closes the state
