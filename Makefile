@@ -50,8 +50,10 @@ JANSSON_REF_SO := $(BUILD)/jansson_ref.so
 export LUA_PATH  := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/tests/?.lua;;
 export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
-.PHONY: all core fake deps test lint demo bench asan valgrind install install-client install-fake clean help gen docs embed embed-test fuzz soak
-all: core fake $(JANSSON_REF_SO)
+.PHONY: all test-build core fake deps test lint demo bench asan valgrind install install-client install-fake clean help gen docs embed embed-test fuzz soak
+all: core fake
+# What the suite needs beyond the modules: jansson_ref, the differential decoder check's reference.
+test-build: all $(JANSSON_REF_SO)
 
 core: $(CORE_SO)
 fake: $(FAKE_SO)
@@ -66,7 +68,6 @@ need_header = @printf '\#include <%s>\n' '$(1)' | $(CC) $(2) -E -x c - >/dev/nul
 check-core-libs:
 	$(call need_header,lua.h,$(LUA_CFLAGS),Lua 5.4,liblua5.4-dev,LUA)
 	$(call need_header,curl/curl.h,$(CURL_CFLAGS),libcurl,libcurl4-openssl-dev,CURL)
-	$(call need_header,jansson.h,$(JSON_CFLAGS),jansson,libjansson-dev,JANSSON)
 check-fake-libs:
 	$(call need_header,lua.h,$(LUA_CFLAGS),Lua 5.4,liblua5.4-dev,LUA)
 	$(call need_header,microhttpd.h,$(MHD_CFLAGS),libmicrohttpd,libmicrohttpd-dev,MICROHTTPD)
@@ -84,9 +85,8 @@ $(BUILD)/obj/fake/%.o: src/fake/%.c $(wildcard src/fake/*.h) src/version.h lua/o
 
 # -z nodelete: lua_close's dlclose must not unmap libcurl and the TLS libraries it loaded; they
 # keep process-wide state that curl_global_cleanup does not release (valgrind: "definitely lost").
-# The core's JSON is its own (src/decode.c, src/encode.c): it does not link jansson, which is the
-# test-only reference (jansson_ref) and a bench row now. (check-core-libs and the rockspec still
-# ask for jansson.h: they go together, with the rockspec's external_dependencies.)
+# The core's JSON is its own (src/decode.c, src/encode.c): it does not link jansson, which is only
+# the test-only reference (jansson_ref, built by test-build) and a bench row.
 $(CORE_SO): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS) -Wl,-z,nodelete -o $@ $^ $(CURL_LIBS) -lm
@@ -108,7 +108,7 @@ deps:
 
 test:
 	@sh tools/install-deps.sh test
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory test-build
 	@sh tools/run-tests.sh
 
 lint:
@@ -131,7 +131,7 @@ ASAN_BUILD := build-asan
 asan:
 	@sh tools/install-deps.sh asan test
 	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="-O1 -g" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" all
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" test-build
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  LUA_CPATH="$(CURDIR)/$(ASAN_BUILD)/?.so;;" sh tools/run-tests.sh
@@ -141,7 +141,7 @@ asan:
 # findings of their own that are not ours to fix.
 valgrind:
 	@sh tools/install-deps.sh valgrind test
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory test-build
 	VALGRIND="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 	  --trace-children=yes --trace-children-skip=*/cp,*/xargs,*/git,*/curl,*/node,*/luarocks,*/make,*/cc,*/gcc,*/script,*/jq,*/socat,*/tinyproxy,*/openssl,*/awk,*/mawk" \
 	  sh tools/run-tests.sh

@@ -9,8 +9,8 @@ Drives every OpenAI Admin API endpoint (audit logs, admin keys, usage and costs,
 groups, roles, certificates, projects and their users, service accounts, keys, rate limits,
 spend alerts and limits, permissions) with retries, auto-pagination and structured errors,
 and the openai-admin command (bin/openai-admin: every endpoint from the shell; docs/cli.md).
-Needs the libcurl and jansson development files (Debian: libcurl4-openssl-dev libjansson-dev);
-pkg-config is not needed: LuaRocks finds them (CURL_DIR=..., JANSSON_DIR=... to point elsewhere).]],
+Needs the libcurl development files (Debian: libcurl4-openssl-dev); pkg-config is not needed:
+LuaRocks finds them (CURL_DIR=... to point elsewhere).]],
   license = "MIT",
 }
 -- luv (libuv): the jobs' files (openai_admin.jobs: a new secret in a 0600 file, fsync + rename
@@ -24,7 +24,6 @@ dependencies = { "lua >= 5.4, < 5.5", "luv" }
 -- search path and names libcurl (and CURL_DIR / CURL_INCDIR) when it is missing.
 external_dependencies = {
   CURL = { library = "curl" },
-  JANSSON = { header = "jansson.h", library = "jansson" },
 }
 build = {
   type = "make",
@@ -32,7 +31,6 @@ build = {
   build_variables = {
     CFLAGS = "$(CFLAGS)", LUA_INCDIR = "$(LUA_INCDIR)", LUA = "$(LUA)",
     CURL_INCDIR = "$(CURL_INCDIR)", CURL_LIBDIR = "$(CURL_LIBDIR)",
-    JANSSON_INCDIR = "$(JANSSON_INCDIR)", JANSSON_LIBDIR = "$(JANSSON_LIBDIR)",
   },
   install_target = "install-client",
   install_variables = { INST_LIBDIR = "$(LIBDIR)", INST_LUADIR = "$(LUADIR)", INST_BINDIR = "$(BINDIR)" },

@@ -48,9 +48,9 @@ describe("rockspecs", function()
   it("declare their C libraries, pass their folders to make, and run the suite as luarocks test", function()
     local client, fake = slurp(ROCKSPECS[1]), slurp(ROCKSPECS[2])
     assert.matches('CURL = { library = "curl" }', client, nil, true)
-    assert.matches('JANSSON = { header = "jansson.h", library = "jansson" }', client, nil, true)
+    assert.is_nil(client:find("JANSSON", 1, true), "the core does not link jansson")
     assert.matches('MICROHTTPD = { header = "microhttpd.h", library = "microhttpd" }', fake, nil, true)
-    for _, v in ipairs{ "CURL_INCDIR", "CURL_LIBDIR", "JANSSON_INCDIR", "JANSSON_LIBDIR" } do
+    for _, v in ipairs{ "CURL_INCDIR", "CURL_LIBDIR" } do
       assert.matches(v .. ' = "$(' .. v .. ')"', client, nil, true)
     end
     assert.matches('MICROHTTPD_LIBDIR = "$(MICROHTTPD_LIBDIR)"', fake, nil, true)
@@ -142,8 +142,8 @@ describe("luarocks install", function()
 
   it("a missing C library stops luarocks before the build, naming it", function()
     local rc, out = sh(("cd %s/src && luarocks --lua-version=5.4 --tree=%s/tree2 make --deps-mode=none %s "
-      .. "JANSSON_INCDIR=%s/nowhere"):format(tmp, tmp, ROCKSPECS[1], tmp))
+      .. "MICROHTTPD_INCDIR=%s/nowhere"):format(tmp, tmp, ROCKSPECS[2], tmp))
     assert.are_not.equal(0, rc, out)
-    assert.matches("Could not find header file for JANSSON", out)
+    assert.matches("Could not find header file for MICROHTTPD", out)
   end)
 end)
