@@ -256,15 +256,15 @@ describe("openai-admin", function()
         else assert.equal(items[n - 1].id .. "\t" .. items[n - 1].email, line) end
       end
 
-      if has_jq() then
-        local h = io.popen(cli.command({ "--base-url", f.base_url, "users", "list" },
-          { env = { OPENAI_ADMIN_KEY = f.admin_key } }) .. " | jq -r .email")
-        local emails = h:read("a")
-        h:close()
-        local want = {}
-        for _, u in ipairs(items) do want[#want + 1] = u.email end
-        assert.equal(table.concat(want, "\n") .. "\n", emails)
-      end
+      -- jq is on deps/debian.txt for make test: its absence is a failure, not a silent skip
+      assert.is_true(has_jq(), "jq is not installed (deps/debian.txt lists it for make test)")
+      local h = io.popen(cli.command({ "--base-url", f.base_url, "users", "list" },
+        { env = { OPENAI_ADMIN_KEY = f.admin_key } }) .. " | jq -r .email")
+      local emails = h:read("a")
+      h:close()
+      local want = {}
+      for _, u in ipairs(items) do want[#want + 1] = u.email end
+      assert.equal(table.concat(want, "\n") .. "\n", emails)
     end)
 
     it("--fields selects dotted paths in every format", function()
