@@ -7,7 +7,7 @@
 local json = require "openai_admin.json"
 local errors = require "openai_admin.errors"
 local util = require "openai_admin.util"
-local timefmt = require "openai_admin.cli.timefmt"
+local timefmt = require "openai_admin.timefmt"
 
 local M = {}
 

@@ -1,6 +1,6 @@
 -- Help texts and shell completion of the command line, all from the endpoint table.
 local args = require "openai_admin.cli.args"
-local timefmt = require "openai_admin.cli.timefmt"
+local timefmt = require "openai_admin.timefmt"
 
 local M = {}
 local dashed = args.dashed

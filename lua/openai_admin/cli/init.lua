@@ -10,7 +10,7 @@ local util = require "openai_admin.util"
 local args = require "openai_admin.cli.args"
 local help = require "openai_admin.cli.help"
 local output = require "openai_admin.cli.output"
-local timefmt = require "openai_admin.cli.timefmt"
+local timefmt = require "openai_admin.timefmt"
 
 local M = {}
 

@@ -11,7 +11,7 @@
 -- of the first page (a later item with other fields gets one warning on stderr).
 local json = require "openai_admin.json"
 local params = require "openai_admin.params"
-local timefmt = require "openai_admin.cli.timefmt"
+local timefmt = require "openai_admin.timefmt"
 
 local M = {}
 

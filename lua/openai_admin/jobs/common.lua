@@ -3,6 +3,7 @@
 --- and the dry-run / confirmation rule every write follows.
 local errors = require("openai_admin.errors")
 local json = require("openai_admin.json")
+local timefmt = require("openai_admin.timefmt")
 
 local M = {}
 
@@ -23,62 +24,21 @@ end
 
 -- times --------------------------------------------------------------------------------------
 
--- days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil)
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = (y >= 0 and y or y - 399) // 400
-  local yoe = y - era * 400
-  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  return era * 146097 + doe - 719468
-end
-
-local UNITS = { s = 1, m = 60, h = 3600, d = 86400, w = 7 * 86400 }
-
---- A time argument as Unix seconds: a number, "now", a relative time before now ("7d", "-24h",
---- "30m", "2w", "90s") or after it ("+2h"), a UTC date "2025-01-31" or date-time "2025-01-31T12:00:00Z" (or with a
---- "+02:00" offset). Raises invalid_argument naming `param` otherwise.
+--- A time argument as Unix seconds: a number, or any time the CLI accepts (openai_admin.timefmt:
+--- "now", "7d" or "-24h" before now, "+2h" after, "2025-01-31", "2025-01-31T12:00:00Z", with an
+--- optional "+02:00" offset). Raises invalid_argument naming `param` otherwise.
 function M.time(v, job, param, now)
-  now = now or os.time()
   if type(v) == "number" then
     if v ~= v or v == math.huge or v == -math.huge then M.invalid(job, param .. ": not a finite time", param) end
     return math.floor(v)
   end
   if type(v) ~= "string" then M.invalid(job, param .. ": expected a time, got " .. type(v), param) end
-  local s = v:match("^%s*(.-)%s*$")
-  if s == "now" then return now end
-  local sign, n, unit = s:match("^([%-+]?)(%d+)([smhdw])$")
-  if n then
-    -- "7d" and "-7d" are before now, "+2h" after
-    return now + (sign == "+" and 1 or -1) * tonumber(n) * UNITS[unit]
+  local t, why = timefmt.parse(v:match("^%s*(.-)%s*$"), now)
+  if not t then
+    M.invalid(job, param .. ": expected " .. timefmt.ACCEPTED .. ", got '" .. v .. "'"
+      .. (why ~= timefmt.ACCEPTED and (" (" .. why .. ")") or ""), param)
   end
-  if s:match("^%d+$") then return math.tointeger(tonumber(s)) end
-  local y, mo, d, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$")
-  if y then
-    y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-    local hh, mi, ss, off = 0, 0, 0, 0
-    if rest ~= "" then
-      local h2, m2, tail = rest:match("^[T ](%d%d):(%d%d)(.*)$")
-      if not h2 then M.invalid(job, param .. ": cannot read the time in '" .. v .. "'", param) end
-      hh, mi = tonumber(h2), tonumber(m2)
-      local s2, tail2 = tail:match("^:(%d%d)(.*)$")
-      if s2 then ss, tail = tonumber(s2), tail2 end
-      tail = tail:gsub("^%.%d+", "")
-      if tail == "Z" or tail == "" then
-        off = 0
-      else
-        local sg, oh, om = tail:match("^([+-])(%d%d):?(%d%d)$")
-        if not sg then M.invalid(job, param .. ": cannot read the offset in '" .. v .. "'", param) end
-        off = (tonumber(oh) * 3600 + tonumber(om) * 60) * (sg == "-" and -1 or 1)
-      end
-    end
-    if mo < 1 or mo > 12 or d < 1 or d > 31 or hh > 23 or mi > 59 or ss > 60 then
-      M.invalid(job, param .. ": not a valid date '" .. v .. "'", param)
-    end
-    return days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss - off
-  end
-  M.invalid(job, param .. ": expected a date (2025-01-31), a date-time (2025-01-31T12:00:00Z), "
-    .. "a relative time (7d, 24h, 30m) or Unix seconds, got '" .. v .. "'", param)
+  return t
 end
 
 --- UTC ISO 8601 of Unix seconds; "" for nil or null (never 1970).

@@ -1,4 +1,5 @@
--- Times on the command line: ISO 8601 dates and relative times in, UTC ISO text out.
+-- Times as admins write them: ISO 8601 dates and relative times in, UTC ISO text out (the CLI and
+-- the jobs share it).
 --   parse("2026-11-01")          -> Unix seconds of 2026-11-01T00:00:00Z
 --   parse("2026-11-01T12:00Z"), parse("2026-11-01 12:00:30+02:00")
 --   parse("30d"), parse("12h"), parse("15m"), parse("90s"), parse("2w")  -> that long ago
