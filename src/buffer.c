@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int oa_buf_append(oa_buf *b, const void *p, size_t n) {
-  if (n == 0) return 0;
+int oa_buf_reserve(oa_buf *b, size_t n) {
   if (n > b->cap - b->len) {
     size_t need = b->len + n, cap = b->cap ? b->cap : 4096;
     if (need < b->len) return -1; /* overflow */
@@ -18,6 +17,12 @@ int oa_buf_append(oa_buf *b, const void *p, size_t n) {
     b->data = d;
     b->cap = cap;
   }
+  return 0;
+}
+
+int oa_buf_append(oa_buf *b, const void *p, size_t n) {
+  if (n == 0) return 0;
+  if (oa_buf_reserve(b, n) != 0) return -1;
   memcpy(b->data + b->len, p, n);
   b->len += n;
   return 0;

@@ -10,6 +10,8 @@ typedef struct oa_buf {
 
 /* Appends n bytes; returns 0, or -1 when out of memory (the buffer is left unchanged). */
 int oa_buf_append(oa_buf *b, const void *p, size_t n);
+/* Makes room for n more bytes (len unchanged); 0, or -1 when out of memory. */
+int oa_buf_reserve(oa_buf *b, size_t n);
 /* Forgets the contents but keeps the memory for the next use. */
 void oa_buf_clear(oa_buf *b);
 void oa_buf_free(oa_buf *b);

@@ -574,6 +574,78 @@ static int req_names(const req_header *rh, int n, const char *line_or_name, int 
   return 0;
 }
 
+/* Header lines gathered for one request: "line\0line\0...", n of them. */
+typedef struct line_buf {
+  char stack[1024];
+  char *data;
+  size_t len, cap;
+  int n;
+} line_buf;
+
+static void lb_init(line_buf *b) {
+  b->data = b->stack;
+  b->len = 0;
+  b->cap = sizeof b->stack;
+  b->n = 0;
+}
+
+static void lb_reserve(lua_State *L, line_buf *b, size_t more) {
+  if (more <= b->cap - b->len) return;
+  size_t cap = b->cap * 2;
+  while (cap - b->len < more) cap *= 2;
+  /* left on the stack (read_request's settop drops it): collected, so no leak on an error */
+  char *d = lua_newuserdatauv(L, cap, 0);
+  memcpy(d, b->data, b->len);
+  wipe(b->data, b->len);
+  b->data = d;
+  b->cap = cap;
+}
+
+static void lb_add(lua_State *L, line_buf *b, const char *line, size_t n) {
+  lb_reserve(L, b, n + 1);
+  memcpy(b->data + b->len, line, n);
+  b->data[b->len + n] = '\0';
+  b->len += n + 1;
+  b->n++;
+}
+
+/* "Name: value" (or "Name:" to suppress one curl would add) */
+static void lb_line(lua_State *L, line_buf *b, const char *name, size_t nlen, const char *value, size_t vlen) {
+  lb_reserve(L, b, nlen + vlen + 3);
+  char *p = b->data + b->len;
+  memcpy(p, name, nlen);
+  p[nlen] = ':';
+  size_t n = nlen + 1;
+  if (value) {
+    p[n++] = ' ';
+    memcpy(p + n, value, vlen);
+    n += vlen;
+  }
+  p[n] = '\0';
+  b->len += n + 1;
+  b->n++;
+}
+
+/* One block: n list nodes, then the text they point into. NULL when there are no lines or no
+ * memory (the caller tells them apart by b->n). */
+static struct curl_slist *lb_to_list(const line_buf *b, size_t *bytes) {
+  if (b->n == 0) return NULL;
+  size_t nodes = (size_t)b->n * sizeof(struct curl_slist);
+  struct curl_slist *l = malloc(nodes + b->len);
+  if (l == NULL) return NULL;
+  char *text = (char *)l + nodes;
+  memcpy(text, b->data, b->len);
+  for (int i = 0; i < b->n; i++) {
+    l[i].data = text;
+    l[i].next = i + 1 < b->n ? &l[i + 1] : NULL;
+    text += strlen(text) + 1;
+  }
+  *bytes = nodes + b->len;
+  return l;
+}
+
+static void lb_wipe(line_buf *b) { wipe(b->data, b->len); }
+
 /* Fills x from the request table at index t. Strings point into the table (kept alive by
  * the caller's stack for the whole call). */
 static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const char *what) {
@@ -597,7 +669,12 @@ static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const ch
   x->path = dup_mem(L, path, plen);
   const char *endpoint = get_string(L, t, "endpoint", what, 0, 0, NULL, &n);
   if (endpoint) x->endpoint = dup_mem(L, endpoint, n);
-  x->want_events = field(L, t, "log") != LUA_TNIL && lua_toboolean(L, -1);
+  /* log: true records every attempt; "notable" only what a log above debug shows (waits,
+   * retried and given-up attempts): a plain first attempt then costs no event at all */
+  int lt = field(L, t, "log");
+  if (lt == LUA_TSTRING && strcmp(lua_tostring(L, -1), "notable") == 0) x->want_events = OA_EVENTS_NOTABLE;
+  else if (lt == LUA_TNIL || lt == LUA_TBOOLEAN) x->want_events = lua_toboolean(L, -1) ? OA_EVENTS_ALL : OA_EVENTS_NONE;
+  else luaL_error(L, "openai_admin: %s.log must be a boolean or \"notable\"", what);
   lua_pop(L, 1);
   int bt = field(L, t, "body");
   if (bt == LUA_TSTRING) {
@@ -657,24 +734,26 @@ static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const ch
   for (struct curl_slist *d = c->defaults; d && !overrides_default; d = d->next)
     if (req_names(rh, nrh, d->data, 1)) overrides_default = 1;
 
-  /* own lines are stored in x->headers as they are built, so an error frees them */
-  x->headers = NULL;
+  /* the lines are gathered as "line\0line\0..." in a scratch buffer (the stack, or a userdata
+   * when they are long: nothing to free on an error), then become one block of list nodes and
+   * text, the transfer's (one allocation per request instead of two per line) */
+  line_buf lb;
+  lb_init(&lb);
   if (!names_ct) {
-    if (x->body) append_line(L, &x->headers, "Content-Type", 12, "application/json", 16);
-    else if (x->method == OA_POST) append_line(L, &x->headers, "Content-Type", 12, NULL, 0);
+    if (x->body) lb_line(L, &lb, "Content-Type", 12, "application/json", 16);
+    else if (x->method == OA_POST) lb_line(L, &lb, "Content-Type", 12, NULL, 0);
   }
   if (!names_to && timeout > 0) {
     char v[32];
     snprintf(v, sizeof v, "%lld", (long long)timeout);
-    append_line(L, &x->headers, "X-Stainless-Timeout", 19, v, strlen(v));
+    lb_line(L, &lb, "X-Stainless-Timeout", 19, v, strlen(v));
   }
-  for (int i = 0; i < nrh; i++) append_line(L, &x->headers, rh[i].name, rh[i].nlen, rh[i].value, rh[i].vlen);
+  for (int i = 0; i < nrh; i++) lb_line(L, &lb, rh[i].name, rh[i].nlen, rh[i].value, rh[i].vlen);
   for (struct curl_slist *d = c->defaults; d; d = d->next)
-    if (!overrides_default || !req_names(rh, nrh, d->data, 1)) {
-      struct curl_slist *grown = curl_slist_append(x->headers, d->data);
-      if (grown == NULL) luaL_error(L, "openai_admin: out of memory");
-      x->headers = grown;
-    }
+    if (!overrides_default || !req_names(rh, nrh, d->data, 1)) lb_add(L, &lb, d->data, strlen(d->data));
+  x->headers = lb_to_list(&lb, &x->headers_bytes);
+  lb_wipe(&lb);
+  if (x->headers == NULL && lb.n > 0) luaL_error(L, "openai_admin: out of memory");
   x->retry_count_header = !names_rc;
   lua_settop(L, h - 1);
 
@@ -779,7 +858,9 @@ static int push_result(lua_State *L, oa_engine *e, oa_xfer *x) {
 }
 
 /* client:request{...} -> res | nil, err: submit, then poll until that transfer completes
- * (other transfers completing meanwhile stay collected for their owners) */
+ * (other transfers completing meanwhile stay collected for their owners). When the transfer
+ * recorded events (request.log), its handle follows: res, nil, handle | nil, err, handle, so
+ * the caller can take them from eng:events(). */
 static int client_request(lua_State *L) {
   oa_client *c = check_open(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -791,7 +872,13 @@ static int client_request(lua_State *L) {
   while (x->state != OA_X_DONE) oa_engine_poll(e, -1);
   oa_engine_take(e, x);
   b->ids[0] = -1;
-  return push_result(L, e, x);
+  int64_t id = x->id;
+  int made = x->n_events_made;
+  int n = push_result(L, e, x);
+  if (made == 0) return n;
+  if (n == 1) lua_pushnil(L);
+  lua_pushinteger(L, (lua_Integer)id);
+  return 3;
 }
 
 /* client:submit{...} -> handle: queued at once; eng:poll/collect/result take it from there */

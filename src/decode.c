@@ -29,8 +29,12 @@
 #include "json.h"
 
 /* Hint slots: the size of the last object/array seen at each of the first HINT_LEVELS depths,
- * used to presize the next one (pages are arrays of same-shaped objects). */
-#define HINT_LEVELS 16
+ * used to presize the next one (pages are arrays of same-shaped objects; the replies of one
+ * endpoint are objects of one shape). Kept across decodes at most these sizes, so an odd huge
+ * reply does not make every later table big. */
+#define HINT_LEVELS OA_JSON_HINT_LEVELS
+#define HINT_KEEP_OBJ 64
+#define HINT_KEEP_ARR 1024
 
 typedef struct {
   lua_State *L;
@@ -380,10 +384,16 @@ static int value(decoder *d) {
   }
 }
 
-int oa_json_decode(lua_State *L, const char *s, size_t len) {
+int oa_json_decode(lua_State *L, const char *s, size_t len) { return oa_json_decode_hinted(L, s, len, NULL); }
+
+int oa_json_decode_hinted(lua_State *L, const char *s, size_t len, oa_json_hints *hints) {
   decoder d;
   int base = lua_gettop(L);
   memset(&d, 0, sizeof d);
+  if (hints) {
+    memcpy(d.hint_obj, hints->obj, sizeof d.hint_obj);
+    memcpy(d.hint_arr, hints->arr, sizeof d.hint_arr);
+  }
   d.L = L;
   d.start = d.p = (const unsigned char *)s;
   d.end = d.start + len;
@@ -395,6 +405,12 @@ int oa_json_decode(lua_State *L, const char *s, size_t len) {
   if (value(&d)) {
     skip_ws(&d);
     if (d.p != d.end) fail(&d, d.p, "unexpected content after the JSON value");
+  }
+  if (hints) {
+    for (int i = 0; i < HINT_LEVELS; i++) {
+      hints->obj[i] = d.hint_obj[i] > HINT_KEEP_OBJ ? HINT_KEEP_OBJ : d.hint_obj[i];
+      hints->arr[i] = d.hint_arr[i] > HINT_KEEP_ARR ? HINT_KEEP_ARR : d.hint_arr[i];
+    }
   }
   if (d.why) {
     size_t line = 1, col = 1, i;

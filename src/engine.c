@@ -3,7 +3,6 @@
  * with a due time (retry backoff, Retry-After, a window of the budget). */
 #include "engine.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -29,6 +28,9 @@ static char *dup_str(const char *s) {
   if (d) memcpy(d, s, n);
   return d;
 }
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud);
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud);
 
 /* --- sockets and timer, as libcurl reports them ----------------------------------------- */
 
@@ -88,19 +90,14 @@ int oa_engine_init(oa_engine *e) {
   return 0;
 }
 
-static void free_lines(struct curl_slist *l) {
-  for (struct curl_slist *n = l; n; n = n->next) wipe(n->data, strlen(n->data));
-  curl_slist_free_all(l);
-}
-
 static void xfer_free(oa_xfer *x) {
   free(x->path);
   free(x->endpoint);
   if (x->body) wipe(x->body, x->body_len); /* a created key's secret may travel in a body */
   free(x->body);
   free(x->url);
-  free_lines(x->headers);
-  free_lines(x->sent);
+  if (x->headers) wipe(x->headers, x->headers_bytes);
+  free(x->headers);
   if (x->easy) curl_easy_cleanup(x->easy);
   oa_buf_free(&x->body_buf);
   oa_buf_free(&x->hdr_buf);
@@ -238,11 +235,48 @@ static void done_remove(oa_engine *e, int64_t id) {
 
 void oa_engine_take(oa_engine *e, oa_xfer *x) { done_remove(e, x->id); }
 
+/* A new easy handle with the options that are the same for every transfer of this engine
+ * (set once: curl_easy_reset and setting them again per request cost more than the rest of
+ * the request's own work; docs/performance.md). */
+static CURL *new_handle(oa_engine *e) {
+  CURL *h = curl_easy_init();
+  if (h == NULL) return NULL;
+  const oa_conn_conf *cf = &e->conf;
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  /* gzip: a big pull moves 3-17x fewer bytes for a few percent more CPU (docs/performance.md,
+   * gzip); one encoding, as the header curl writes per request is cheaper the shorter it is */
+  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
+  if (e->share) curl_easy_setopt(h, CURLOPT_SHARE, e->share);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, cf->max_response_bytes);
+  if (cf->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, cf->ca_file);
+  if (cf->ca_path) curl_easy_setopt(h, CURLOPT_CAPATH, cf->ca_path);
+  if (cf->insecure) {
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (cf->proxy) curl_easy_setopt(h, CURLOPT_PROXY, cf->proxy);
+  if (cf->no_proxy) curl_easy_setopt(h, CURLOPT_NOPROXY, cf->no_proxy);
+  return h;
+}
+
+/* Clears what points into a transfer, so an idle handle holds no pointer into freed memory. */
+static void unbind(CURL *h) {
+  curl_easy_setopt(h, CURLOPT_PRIVATE, NULL);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, NULL);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+}
+
 /* Detaches the handle from the multi (its connection stays in the multi's cache) and keeps it
- * for the next request. Reset now so it holds no pointers into freed transfers. */
+ * for the next request. */
 static void give_back(oa_engine *e, CURL *h) {
   curl_multi_remove_handle(e->multi, h);
-  curl_easy_reset(h);
+  unbind(h);
   if (e->n_idle == e->cap_idle && e->cap_idle < OA_IDLE_MAX) {
     int cap = e->cap_idle ? e->cap_idle * 2 : 4;
     CURL **idle = realloc(e->idle, (size_t)cap * sizeof *idle);
@@ -295,7 +329,7 @@ const char *oa_xfer_header(const oa_xfer *x, const char *name) { return oa_heade
 
 /* --- events ------------------------------------------------------------------------------- */
 
-static oa_event *new_event(oa_engine *e, const oa_xfer *x, oa_event_type type) {
+static oa_event *new_event(oa_engine *e, oa_xfer *x, oa_event_type type) {
   if (!x->want_events) return NULL;
   if (e->n_events >= OA_EVENTS_MAX) { /* nobody drains them: keep memory bounded */
     e->events_dropped++;
@@ -309,6 +343,7 @@ static oa_event *new_event(oa_engine *e, const oa_xfer *x, oa_event_type type) {
     e->cap_events = cap;
   }
   oa_event *ev = &e->events[e->n_events++];
+  x->n_events_made++;
   memset(ev, 0, sizeof *ev);
   ev->type = type;
   ev->handle = x->id;
@@ -318,7 +353,7 @@ static oa_event *new_event(oa_engine *e, const oa_xfer *x, oa_event_type type) {
   return ev;
 }
 
-static void wait_event(oa_engine *e, const oa_xfer *x, double seconds, const char *reason) {
+static void wait_event(oa_engine *e, oa_xfer *x, double seconds, const char *reason) {
   oa_event *ev = new_event(e, x, OA_EV_WAIT);
   if (ev == NULL) return;
   ev->attempt = x->attempts + 1;
@@ -355,15 +390,19 @@ int oa_header_line(oa_buf *hdrs, const char *data, size_t n) {
   const char *v = colon + 1, *vend = data + n;
   while (v < vend && (*v == ' ' || *v == '\t')) v++;
   while (vend > v && (vend[-1] == '\r' || vend[-1] == '\n' || vend[-1] == ' ' || vend[-1] == '\t')) vend--;
-  char lower[128];
-  char *name = name_len < sizeof lower ? lower : malloc(name_len);
-  if (name == NULL) return -1;
-  for (size_t i = 0; i < name_len; i++) name[i] = (char)tolower((unsigned char)data[i]);
-  static const char nul = '\0';
-  int rc = oa_buf_append(hdrs, name, name_len) | oa_buf_append(hdrs, &nul, 1) |
-           oa_buf_append(hdrs, v, (size_t)(vend - v)) | oa_buf_append(hdrs, &nul, 1);
-  if (name != lower) free(name);
-  return rc == 0 ? 0 : -1;
+  size_t vlen = (size_t)(vend - v);
+  if (oa_buf_reserve(hdrs, name_len + vlen + 2) != 0) return -1;
+  /* "name\0value\0", the name lowercased (ASCII: header names are tokens) */
+  char *out = hdrs->data + hdrs->len;
+  for (size_t i = 0; i < name_len; i++) {
+    unsigned char c = (unsigned char)data[i];
+    out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  out[name_len] = '\0';
+  memcpy(out + name_len + 1, v, vlen);
+  out[name_len + 1 + vlen] = '\0';
+  hdrs->len += name_len + vlen + 2;
+  return 0;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
@@ -414,7 +453,7 @@ static void fail_now(oa_engine *e, oa_xfer *x, CURLcode code, const char *msg) {
 }
 
 static int start_attempt(oa_engine *e, oa_xfer *x) {
-  CURL *h = e->n_idle > 0 ? e->idle[--e->n_idle] : curl_easy_init();
+  CURL *h = e->n_idle > 0 ? e->idle[--e->n_idle] : new_handle(e);
   if (h == NULL) return -1;
   oa_buf_clear(&x->body_buf);
   oa_buf_clear(&x->hdr_buf);
@@ -424,64 +463,37 @@ static int start_attempt(oa_engine *e, oa_xfer *x) {
   x->err_code = NULL;
   x->max_body = e->conf.max_response_bytes;
 
-  /* the list sent: the retry count first, then the request's own lines (copied, so nothing
-   * shared is ever relinked) */
-  free_lines(x->sent);
-  x->sent = NULL;
-  struct curl_slist *l = NULL;
+  /* the list sent: the retry count first (a node of the transfer, rewritten per attempt), then
+   * the request's own lines */
+  struct curl_slist *sent = x->headers;
   if (x->retry_count_header) {
-    char line[48];
-    snprintf(line, sizeof line, "X-Stainless-Retry-Count: %d", x->attempts);
-    l = curl_slist_append(l, line);
-    if (l == NULL) goto oom;
+    snprintf(x->retry_line, sizeof x->retry_line, "X-Stainless-Retry-Count: %d", x->attempts);
+    x->retry_node.data = x->retry_line;
+    x->retry_node.next = x->headers;
+    sent = &x->retry_node;
   }
-  for (struct curl_slist *n = x->headers; n; n = n->next) {
-    struct curl_slist *g = curl_slist_append(l, n->data);
-    if (g == NULL) {
-      free_lines(l);
-      goto oom;
-    }
-    l = g;
-  }
-  x->sent = l;
 
-  const oa_conn_conf *cf = &e->conf;
   curl_easy_setopt(h, CURLOPT_URL, x->url);
   curl_easy_setopt(h, CURLOPT_PRIVATE, (void *)x);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  /* "": every encoding this libcurl can inflate (gzip, deflate, ...): a big pull moves 3-17x
-   * fewer bytes for a few percent more CPU (docs/performance.md, gzip), and a compressed reply
-   * decodes whether or not we asked */
-  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-  if (e->share) curl_easy_setopt(h, CURLOPT_SHARE, e->share);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, (void *)x);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)x);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, x->timeout_ms);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, x->connect_timeout_ms);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->sent);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, sent);
   /* over TLS, wait for a connection that may speak HTTP/2 rather than open one per transfer;
    * plain http is HTTP/1.1 here: a transfer takes a free connection or opens its own */
-  if (strncmp(x->url, "https:", 6) == 0) curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
-  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, cf->max_response_bytes);
-  if (cf->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, cf->ca_file);
-  if (cf->ca_path) curl_easy_setopt(h, CURLOPT_CAPATH, cf->ca_path);
-  if (cf->insecure) {
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  if (cf->proxy) curl_easy_setopt(h, CURLOPT_PROXY, cf->proxy);
-  if (cf->no_proxy) curl_easy_setopt(h, CURLOPT_NOPROXY, cf->no_proxy);
+  curl_easy_setopt(h, CURLOPT_PIPEWAIT, strncmp(x->url, "https:", 6) == 0 ? 1L : 0L);
+  /* the handle is reused: every method sets all that the last one may have set */
   if (x->method == OA_POST || x->body != NULL) {
     /* POST without a body: an explicit empty one (Content-Length: 0), never a read callback */
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(x->body ? x->body_len : 0));
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body ? x->body : "");
+  } else {
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
   }
-  if (x->method == OA_DELETE) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method == OA_DELETE ? "DELETE" : NULL);
 
   CURLMcode mc = curl_multi_add_handle(e->multi, h);
   if (mc != CURLM_OK) {
@@ -494,15 +506,12 @@ static int start_attempt(oa_engine *e, oa_xfer *x) {
   x->attempt_start = oa_now();
   e->n_running++;
   return 0;
-oom:
-  curl_easy_reset(h);
-  if (e->n_idle < e->cap_idle) e->idle[e->n_idle++] = h;
-  else curl_easy_cleanup(h);
-  return -1;
 }
 
 /* The place of a decision in the event: why the attempt is retried. */
 static void attempt_event(oa_engine *e, oa_xfer *x, double now, const char *retry) {
+  /* a first attempt that is final is a debug line: below debug it is not worth an event */
+  if (x->want_events == OA_EVENTS_NOTABLE && retry == NULL && x->attempts <= 1) return;
   oa_event *ev = new_event(e, x, OA_EV_ATTEMPT);
   if (ev == NULL) return;
   ev->attempt = x->attempts;
@@ -635,8 +644,6 @@ static int read_finished(oa_engine *e) {
     give_back(e, h); /* invalidates msg */
     x->easy = NULL;
     e->n_running--;
-    free_lines(x->sent);
-    x->sent = NULL;
     x->attempts++;
     n++;
     decide(e, x, oa_now());

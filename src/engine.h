@@ -24,10 +24,13 @@ typedef struct oa_xfer {
   oa_method method;
   char *path, *endpoint, *body, *url;
   size_t body_len;
-  struct curl_slist *headers;   /* every line but the retry count (wiped when freed: it may
-                                 * hold the Authorization line) */
+  struct curl_slist *headers;   /* every line but the retry count: nodes and text in one block
+                                 * of headers_bytes (wiped when freed: it holds the Authorization
+                                 * line); curl only reads the list */
+  size_t headers_bytes;
   int retry_count_header;       /* send X-Stainless-Retry-Count: <attempt> */
-  int want_events;
+  int want_events;              /* OA_EVENTS_NONE / _NOTABLE / _ALL */
+  int n_events_made;            /* events it recorded (client:request then says its handle) */
   long timeout_ms, connect_timeout_ms;
   int max_retries;
 
@@ -35,7 +38,8 @@ typedef struct oa_xfer {
   double due;                   /* monotonic time before which it must not go further */
   int booked;                   /* holds a place of the rate budget for the next attempt */
   CURL *easy;
-  struct curl_slist *sent;      /* the list given to curl for the running attempt */
+  struct curl_slist retry_node; /* the retry-count line in front of headers, rewritten per attempt */
+  char retry_line[40];
   double attempt_start;
 
   /* outcome of the last attempt */
@@ -55,6 +59,9 @@ typedef struct oa_xfer {
 } oa_xfer;
 
 typedef enum { OA_EV_ATTEMPT, OA_EV_WAIT } oa_event_type;
+/* Which events a transfer records: none; the notable ones (waits, retried attempts, the last
+ * attempt of a retried call), which is what a log above debug can show; or every attempt. */
+enum { OA_EVENTS_NONE = 0, OA_EVENTS_NOTABLE = 1, OA_EVENTS_ALL = 2 };
 
 typedef struct oa_event {
   oa_event_type type;
@@ -91,7 +98,7 @@ typedef struct oa_conn_conf {
 typedef struct oa_engine {
   CURLM *multi;
   CURLSH *share;        /* TLS sessions shared by all handles: new connections resume them */
-  CURL **idle;          /* easy handles ready for reuse (reset, detached) */
+  CURL **idle;          /* easy handles ready for reuse (configured once, detached) */
   int n_idle, cap_idle;
   uint64_t rng;         /* jitter */
   int open_clients;     /* the last close releases the connections at once, not at GC */

@@ -9,6 +9,8 @@
  * encodes as []. With the openresty lua-cjson (array_mt, empty_array), json.lua hands us its
  * markers (json_use_cjson) and they are accepted and produced here, so the two libraries mix.
  */
+#include <string.h>
+
 #include <lauxlib.h>
 
 #include "json.h"
@@ -16,7 +18,7 @@
 static int l_decode(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
-  if (!oa_json_decode(L, s, len)) {
+  if (!oa_json_decode_hinted(L, s, len, lua_touserdata(L, lua_upvalueindex(1)))) {
     lua_pushnil(L);
     lua_insert(L, -2);
     return 2;
@@ -60,7 +62,9 @@ void oa_json_register(lua_State *L) {
   lua_setfield(L, -2, "json_array_mt");
   lua_pushcfunction(L, l_use_cjson);
   lua_setfield(L, -2, "json_use_cjson");
-  lua_pushcfunction(L, l_decode);
+  oa_json_hints *hints = lua_newuserdatauv(L, sizeof *hints, 0); /* this state's, no global */
+  memset(hints, 0, sizeof *hints);
+  lua_pushcclosure(L, l_decode, 1);
   lua_setfield(L, -2, "json_decode");
   lua_pushcfunction(L, l_encode);
   lua_setfield(L, -2, "json_encode");

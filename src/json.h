@@ -25,6 +25,18 @@ void oa_json_register(lua_State *L);
  * it can raise Lua memory errors, and then leaks nothing (it allocates only Lua objects). */
 int oa_json_decode(lua_State *L, const char *s, size_t len);
 
+/* Container sizes the decoder saw at each of the first OA_JSON_HINT_LEVELS depths, kept from
+ * one decode to the next (a userdata per lua_State, an upvalue of json_decode): replies of one
+ * endpoint have one shape, so the next reply's tables are created at their size instead of
+ * growing through rehashes (half the cost of decoding a small object). */
+#define OA_JSON_HINT_LEVELS 16
+typedef struct oa_json_hints {
+  int obj[OA_JSON_HINT_LEVELS], arr[OA_JSON_HINT_LEVELS];
+} oa_json_hints;
+
+/* oa_json_decode that starts from *hints and leaves the sizes it saw there (hints may be NULL). */
+int oa_json_decode_hinted(lua_State *L, const char *s, size_t len, oa_json_hints *hints);
+
 /* The encoder's C entry point (src/encode.c; also the fuzz target's): encodes the value at idx
  * and pushes the JSON text, returning 1; when the value has no JSON form pushes a message naming
  * the key path instead and returns 0. Never raises for bad values; it can raise Lua memory

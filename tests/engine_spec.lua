@@ -150,6 +150,7 @@ describe("engine", function()
     local c = oa.new { base_url = url, admin_key = f.admin_key }
     local seen = {}
     rawset(c, "_log", function(ev) seen[#seen + 1] = ev end)
+    rawset(c, "_log_events", true) -- every attempt, as at log_level = "debug"
     c.admin.organization.projects:retrieve(pid)
     local results = c:map({ 1, 2, 3 }, function() return c.admin.organization.users:list { limit = 1 } end)
     assert.equal(3, results.n)
@@ -159,6 +160,26 @@ describe("engine", function()
       assert.equal(200, ev.status)
     end
     assert.equal("admin.organization.projects.retrieve", seen[1].endpoint)
+    c:close()
+  end)
+
+  it("above debug, records only the notable events: a plain attempt costs none, a retried call all", function()
+    local c = oa.new { base_url = url, admin_key = f.admin_key, max_retries = 2, log_level = "warn" }
+    assert.equal("notable", rawget(c, "_log_events"))
+    local seen = {}
+    rawset(c, "_log", function(ev) seen[#seen + 1] = ev end)
+    c.admin.organization.projects:retrieve(pid)
+    c:map({ 1, 2 }, function() return c.admin.organization.users:list { limit = 1 } end)
+    assert.equal(0, #seen)
+    -- one 500 then the answer: the retried attempt, its backoff and the final attempt
+    f:fault { method = "GET", path = "/v1/organization/projects/" .. pid, count = 1, status = 500 }
+    c.admin.organization.projects:retrieve(pid)
+    local kinds = {}
+    for i, ev in ipairs(seen) do kinds[i] = ev.type .. ":" .. tostring(ev.status or ev.reason) end
+    assert.same({ "attempt:500", "wait:backoff", "attempt:200" }, kinds)
+    local dbg = oa.new { base_url = url, admin_key = f.admin_key, log_level = "debug", logger = function() end }
+    assert.is_true(rawget(dbg, "_log_events"))
+    dbg:close()
     c:close()
   end)
 

@@ -196,7 +196,8 @@ function client_methods.with_options(client, opts)
   if not cc then invalid("with_options: client is closed") end
   local derived = wrap(core_call(cc.derive, cc, d), rawget(client, "_base_url"), rawget(client, "_key_kind"),
     rawget(client, "_max_request_bytes"))
-  derived._log, derived._proxy = rawget(client, "_log"), rawget(client, "_proxy")
+  derived._log, derived._log_events, derived._proxy = rawget(client, "_log"), rawget(client, "_log_events"),
+    rawget(client, "_proxy")
   return derived
 end
 
@@ -251,7 +252,7 @@ function M.new(opts)
   for _, k in ipairs(CORE_PASS) do config[k] = o[k] end
   local cc = core_call(core.client, config)
   local client = wrap(cc, base_url, options.key_kind(key), o.max_request_bytes or options.DEFAULT_MAX_REQUEST_BYTES)
-  client._log = log.for_client(o) -- the engine's events become log lines (log.lua)
+  client._log, client._log_events = log.for_client(o) -- the engine's events become log lines (log.lua)
   client._proxy = require("openai_admin.proxy").for_url(base_url, o) -- named by connection errors
   return client
 end

@@ -195,14 +195,16 @@ function M.new(opts, env)
 end
 
 -- The client's client._log from its checked options: the event function, after the warning
--- that insecure = true gives at creation (always shown at the default level).
+-- that insecure = true gives at creation (always shown at the default level); and which events
+-- the engine need record for it (the request's `log` field): true at debug (a line per
+-- attempt), else "notable" (waits, retries, give-ups: a plain attempt records nothing).
 function M.for_client(o)
   local lg = M.new(o)
   if o.insecure then
     lg.line("warn", "insecure = true: TLS certificates and host names are NOT verified; anyone on "
       .. "the network path can read the admin key. Use ca_file or ca_path for a private CA instead.")
   end
-  return lg.event
+  return lg.event, lg.enabled("debug") or "notable"
 end
 
 return M

@@ -22,7 +22,9 @@ local rawget, pcall, error = rawget, pcall, error
 local function send(client, c, req, cursor)
   local cc = rawget(client, "_core")
   if not cc then error(errors.invalid_argument(c.sdk_path .. ": the client is closed", c.sdk_path), 0) end
-  local ok, res, err = pcall(batch.send, cc, req, rawget(client, "_log")) -- the core raises only on a broken contract
+  local log = rawget(client, "_log")
+  if log then req.log = rawget(client, "_log_events") or true end
+  local ok, res, err = pcall(batch.send, cc, req, log) -- the core raises only on a broken contract
   if not ok then error(errors.from_core(res, c.sdk_path), 0) end
   local proxy = rawget(client, "_proxy")
   if err and proxy and (err.kind == "connection" or err.kind == "timeout") and type(err.message) == "string" then

@@ -44,7 +44,7 @@ M.as_error = as_error
 
 -- Submits one request; returns the engine and the handle. Raises the core's refusal as is.
 function M.submit(cc, req, log)
-  if log then req.log = true end
+  if log and req.log == nil then req.log = true end
   local h = cc:submit(req)
   local eng = cc:engine()
   local n = ACTIVE[eng]
@@ -161,8 +161,24 @@ function M.pump(timeout)
   end
 end
 
+-- Hands the events of a finished cc:request to their log functions: handle h's to log, any
+-- other's (a transfer submitted meanwhile by a blocking call's neighbour) to its own.
+local function emit_request(eng, h, log)
+  local logs = LOGS[eng]
+  local evs = eng:events()
+  for i = 1, #evs do
+    local ev = evs[i]
+    local f = ev.handle == h and log or (logs and logs[ev.handle])
+    if f then
+      local ok, why = pcall(f, ev)
+      if not ok then io.stderr:write("openai_admin: the log function raised: ", tostring(why), "\n") end
+    end
+  end
+end
+
 -- send.send(cc, req, log) -> res | nil, err, exactly as cc:request; raises a core refusal as an
--- error object. log: the client's log function or nil (it gets each event of this request).
+-- error object. log: the client's log function or nil (it gets each event of this request;
+-- req.log, when set, says which: "notable" for a log above debug, see src/engine.h).
 function M.send(cc, req, log)
   if not cc.submit then return cc:request(req) end -- a stand-in core of the specs: no engine
   if OWNED[running()] and isyieldable() then
@@ -171,10 +187,20 @@ function M.send(cc, req, log)
     if o.raise then error(o.raise, 0) end
     return nil, o
   end
-  local ok, eng, h = pcall(M.submit, cc, req, log)
-  if not ok then error(as_error(eng), 0) end
+  if log and req.log == nil then req.log = true end
+  local eng = cc:engine()
+  if ACTIVE[eng] == nil then
+    -- nothing of ours in flight on this engine: the core's own blocking loop (one call into C;
+    -- the hot path of a script's sequential calls)
+    local ok, res, err, h = pcall(cc.request, cc, req)
+    if not ok then error(as_error(res), 0) end
+    if h then emit_request(eng, h, log) end
+    return res, err
+  end
+  local ok, e2, h = pcall(M.submit, cc, req, log)
+  if not ok then error(as_error(e2), 0) end
   while true do
-    local o = M.take(eng, h)
+    local o = M.take(e2, h)
     if o then
       if o.status then return o end
       return nil, o
