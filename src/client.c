@@ -44,6 +44,8 @@ typedef struct oa_client {
   int defaults_name_ct, defaults_name_rc, defaults_name_to; /* Content-Type / Retry-Count / Timeout named */
   double timeout, connect_timeout;
   int max_retries;
+  int64_t reading;                /* the transfer client:request is reading or running, or -1: one
+                                   * an error left behind is released by the next call or close */
 } oa_client;
 
 /* The handles of transfers being read or run by one call, in a userdata, so a Lua error while
@@ -107,8 +109,18 @@ static void free_custom(oa_client *c) {
   c->n_custom = 0;
 }
 
+/* Releases the transfer a raised client:request left behind (none is found once the engine
+ * was freed). */
+static void drop_reading(oa_client *c) {
+  if (c->reading < 0) return;
+  oa_xfer *x = c->pool ? oa_engine_find(c->pool, c->reading) : NULL;
+  if (x) oa_engine_release(c->pool, x);
+  c->reading = -1;
+}
+
 /* Idempotent: frees whatever was set, so it also cleans up a half-built client. */
 static void client_release(oa_client *c) {
+  drop_reading(c);
   if (c->open && c->pool && --c->pool->open_clients == 0) oa_engine_free(c->pool); /* idempotent */
   c->open = 0;
   if (c->key) {
@@ -452,6 +464,7 @@ int oa_client_new(lua_State *L) {
   /* created closed with a __gc first, so any error below frees what was allocated */
   oa_client *c = lua_newuserdatauv(L, sizeof *c, 1);
   memset(c, 0, sizeof *c);
+  c->reading = -1;
   luaL_setmetatable(L, CLIENT_MT);
   oa_engine *p = lua_newuserdatauv(L, sizeof *p, 0);
   memset(p, 0, sizeof *p);
@@ -505,6 +518,7 @@ static int client_derive(lua_State *L) {
 
   oa_client *c = lua_newuserdatauv(L, sizeof *c, 1);
   memset(c, 0, sizeof *c);
+  c->reading = -1;
   luaL_setmetatable(L, CLIENT_MT);
   lua_getiuservalue(L, 1, UV_POOL);
   lua_setiuservalue(L, 3, UV_POOL);
@@ -650,7 +664,7 @@ static void lb_wipe(line_buf *b) { wipe(b->data, b->len); }
  * the caller's stack for the whole call). */
 static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const char *what) {
   static const char *const keys[] = {"method", "path", "body", "headers", "timeout", "connect_timeout",
-                                     "max_retries", "endpoint", "log", NULL};
+                                     "max_retries", "endpoint", "log", "reply_headers", NULL};
   if (lua_type(L, t) != LUA_TTABLE) luaL_error(L, "openai_admin: %s must be a table, got %s", what, type_name(L, t));
   check_keys(L, t, keys, what);
 
@@ -669,6 +683,11 @@ static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const ch
   x->path = dup_mem(L, path, plen);
   const char *endpoint = get_string(L, t, "endpoint", what, 0, 0, NULL, &n);
   if (endpoint) x->endpoint = dup_mem(L, endpoint, n);
+  /* reply_headers = false: the answer comes without its headers table (the Lua layer reads only
+   * what the core takes out of them: request_id, retry_after), which is a tenth of a call's own
+   * cost */
+  x->reply_headers = field(L, t, "reply_headers") == LUA_TNIL || lua_toboolean(L, -1);
+  lua_pop(L, 1);
   /* log: true records every attempt; "notable" only what a log above debug shows (waits,
    * retried and given-up attempts): a plain first attempt then costs no event at all */
   int lt = field(L, t, "log");
@@ -779,18 +798,20 @@ static int push_outcome(lua_State *L, const oa_xfer *x) {
     lua_createtable(L, 0, 6);
     lua_pushinteger(L, x->status);
     lua_setfield(L, -2, "status");
-    lua_createtable(L, 0, 8);
-    const char *p = x->hdr_buf.data, *end = p + x->hdr_buf.len;
-    while (p && p < end) {
-      size_t nlen = strlen(p);
-      const char *v = p + nlen + 1;
-      size_t vlen = strlen(v);
-      lua_pushlstring(L, p, nlen);
-      lua_pushlstring(L, v, vlen);
-      lua_rawset(L, -3); /* last value wins */
-      p = v + vlen + 1;
+    if (x->reply_headers) {
+      lua_createtable(L, 0, 8);
+      const char *p = x->hdr_buf.data, *end = p + x->hdr_buf.len;
+      while (p && p < end) {
+        size_t nlen = strlen(p);
+        const char *v = p + nlen + 1;
+        size_t vlen = strlen(v);
+        lua_pushlstring(L, p, nlen);
+        lua_pushlstring(L, v, vlen);
+        lua_rawset(L, -3); /* last value wins */
+        p = v + vlen + 1;
+      }
+      lua_setfield(L, -2, "headers");
     }
-    lua_setfield(L, -2, "headers");
     lua_pushlstring(L, x->body_buf.data ? x->body_buf.data : "", x->body_buf.len);
     lua_setfield(L, -2, "body");
     const char *rid = oa_xfer_header(x, "x-request-id");
@@ -866,15 +887,19 @@ static int client_request(lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   oa_engine *e = c->pool;
-  oa_batch *b = new_batch(L, e, 1); /* index 3 */
-  oa_xfer *x = read_into(L, c, b, 0, 2, "request");
+  /* no batch userdata per call (a finalizer per request): the client keeps the one handle */
+  drop_reading(c);
+  oa_xfer *x = oa_engine_new_xfer(e);
+  if (x == NULL) return luaL_error(L, "openai_admin: out of memory");
+  c->reading = x->id;
+  read_request(L, c, 2, x, "request");
   oa_engine_submit(e, x);
   while (x->state != OA_X_DONE) oa_engine_poll(e, -1);
   oa_engine_take(e, x);
-  b->ids[0] = -1;
   int64_t id = x->id;
   int made = x->n_events_made;
   int n = push_result(L, e, x);
+  c->reading = -1;
   if (made == 0) return n;
   if (n == 1) lua_pushnil(L);
   lua_pushinteger(L, (lua_Integer)id);

@@ -31,6 +31,7 @@ typedef struct oa_xfer {
   int retry_count_header;       /* send X-Stainless-Retry-Count: <attempt> */
   int want_events;              /* OA_EVENTS_NONE / _NOTABLE / _ALL */
   int n_events_made;            /* events it recorded (client:request then says its handle) */
+  int reply_headers;            /* the answer carries its headers table */
   long timeout_ms, connect_timeout_ms;
   int max_retries;
 

@@ -299,6 +299,20 @@ describe("openai_admin.core", function()
         err_of{ method = "GET", path = "/x", timeout = 0 }, 1, true)
       assert.matches("request.body must be a string", err_of{ method = "POST", path = "/x", body = {} }, 1, true)
       assert.matches("invalid header name", err_of{ method = "GET", path = "/x", headers = { ["a b"] = "1" } }, 1, true)
+      assert.matches('request.log must be a boolean or "notable"', err_of{ method = "GET", path = "/x", log = 1 }, 1, true)
+      -- a refused request leaves nothing in flight: the client goes on, and the engine is empty
+      local res = c:request{ method = "GET", path = "/echo" }
+      assert.equal(200, res.status)
+      assert.equal(0, c:engine():pending())
+    end)
+
+    it("answers without the headers table when reply_headers = false, keeping request_id", function()
+      local c = client()
+      local res = c:request{ method = "GET", path = "/echo", reply_headers = false }
+      assert.equal(200, res.status)
+      assert.is_nil(res.headers)
+      assert.matches("^req_stub_%d+$", res.request_id)
+      assert.equal("yes", c:request{ method = "GET", path = "/echo" }.headers["x-mixed-case"])
     end)
 
     it("reuses one connection for sequential requests, also across derive", function()

@@ -420,9 +420,18 @@ local function split_path(path, names)
   return lits
 end
 
+-- A path segment, percent-encoded. Scripts send the same ids again and again, and the pattern
+-- test costs more than the rest of a call's Lua work, so the answers are kept (a bounded memo:
+-- a fresh table once it holds SEG_MAX ids; per Lua state, as every module table).
+local SEG_MAX = 4096
+local seg_memo, seg_count = {}, 0
 local function seg(v)
-  if find(v, "[^A-Za-z0-9%-%._~]") then return pct(v) end
-  return v
+  local e = seg_memo[v]
+  if e then return e end
+  e = find(v, "[^A-Za-z0-9%-%._~]") and pct(v) or v
+  if seg_count >= SEG_MAX then seg_memo, seg_count = {}, 0 end
+  seg_memo[v], seg_count = e, seg_count + 1
+  return e
 end
 
 function M.compile(row)

@@ -1,7 +1,7 @@
 -- The request path, stage by stage (lua-resty-aws's layout):
 --   validate  request/validate.lua + params.lua   the caller's arguments, copied once and checked
 --   encode    request/encode.lua                  query string, JSON body, the core's request table
---   send      batch.send(core_client, req)        the engine: now, or inside a batch (batch.lua)
+--   send      request/send.lua                    the engine: now, or inside a batch (batch.lua)
 --   decode    request/decode.lua                  status, JSON, error objects with hints
 --
 --   pipeline.call(client, c, ...) -> result          a non-list endpoint (c: params.compile(row))
@@ -11,7 +11,7 @@
 -- client is the Lua client table: rawget(client, "_core") (false once closed), "_key_kind",
 -- "_max_request_bytes".
 local errors = require "openai_admin.errors"
-local batch = require "openai_admin.batch"
+local send_stage = require "openai_admin.request.send"
 local encode = require "openai_admin.request.encode"
 local decode = require "openai_admin.request.decode"
 
@@ -24,7 +24,7 @@ local function send(client, c, req, cursor)
   if not cc then error(errors.invalid_argument(c.sdk_path .. ": the client is closed", c.sdk_path), 0) end
   local log = rawget(client, "_log")
   if log then req.log = rawget(client, "_log_events") or true end
-  local ok, res, err = pcall(batch.send, cc, req, log) -- the core raises only on a broken contract
+  local ok, res, err = pcall(send_stage.send, cc, req, log) -- the core raises only on a broken contract
   if not ok then error(errors.from_core(res, c.sdk_path), 0) end
   local proxy = rawget(client, "_proxy")
   if err and proxy and (err.kind == "connection" or err.kind == "timeout") and type(err.message) == "string" then
