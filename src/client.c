@@ -12,6 +12,7 @@
 
 #include "retry.h"
 #include "engine.h"
+#include "json.h"
 
 #define CLIENT_MT "openai_admin.core.client"
 #define POOL_MT "openai_admin.core.engine"
@@ -185,7 +186,7 @@ static void check_keys(lua_State *L, int t, const char *const allowed[], const c
       luaL_error(L, "openai_admin: %s keys must be strings, got %s", what, type_name(L, -1));
     const char *k = lua_tostring(L, -1);
     int ok = 0;
-    for (int i = 0; allowed[i]; i++)
+    for (int i = 0; allowed[i] && !ok; i++)
       if (strcmp(k, allowed[i]) == 0) ok = 1;
     if (!ok) luaL_error(L, "openai_admin: unknown %s key '%s'", what, k);
   }
@@ -664,7 +665,7 @@ static void lb_wipe(line_buf *b) { wipe(b->data, b->len); }
  * the caller's stack for the whole call). */
 static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const char *what) {
   static const char *const keys[] = {"method", "path", "body", "headers", "timeout", "connect_timeout",
-                                     "max_retries", "endpoint", "log", "reply_headers", NULL};
+                                     "max_retries", "endpoint", "log", "reply_headers", "decode", NULL};
   if (lua_type(L, t) != LUA_TTABLE) luaL_error(L, "openai_admin: %s must be a table, got %s", what, type_name(L, t));
   check_keys(L, t, keys, what);
 
@@ -687,6 +688,8 @@ static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const ch
    * what the core takes out of them: request_id, retry_after), which is a tenth of a call's own
    * cost */
   x->reply_headers = field(L, t, "reply_headers") == LUA_TNIL || lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  x->decode = field(L, t, "decode") != LUA_TNIL && lua_toboolean(L, -1);
   lua_pop(L, 1);
   /* log: true records every attempt; "notable" only what a log above debug shows (waits,
    * retried and given-up attempts): a plain first attempt then costs no event at all */
@@ -792,7 +795,7 @@ static const char *method_name(oa_method m) {
 
 /* Pushes the res table (an HTTP answer) or the err table (a transport failure, or a refusal of
  * the rate budget: nothing sent); returns 1 for res. */
-static int push_outcome(lua_State *L, const oa_xfer *x) {
+static int push_outcome(lua_State *L, oa_engine *e, const oa_xfer *x) {
   int is_res = x->code == CURLE_OK && x->status > 0;
   if (is_res) {
     lua_createtable(L, 0, 6);
@@ -812,8 +815,21 @@ static int push_outcome(lua_State *L, const oa_xfer *x) {
       }
       lua_setfield(L, -2, "headers");
     }
-    lua_pushlstring(L, x->body_buf.data ? x->body_buf.data : "", x->body_buf.len);
-    lua_setfield(L, -2, "body");
+    /* decode = true: a 2xx body is decoded here, straight from the receive buffer (res.json;
+     * no body string to copy and hand back); on invalid JSON the body stays, with json_error */
+    int decoded = 0;
+    if (x->decode && x->status >= 200 && x->status <= 299 && x->body_buf.len > 0) {
+      if (oa_json_decode_hinted(L, x->body_buf.data, x->body_buf.len, &e->hints)) {
+        lua_setfield(L, -2, "json");
+        decoded = 1;
+      } else {
+        lua_setfield(L, -2, "json_error");
+      }
+    }
+    if (!decoded) {
+      lua_pushlstring(L, x->body_buf.data ? x->body_buf.data : "", x->body_buf.len);
+      lua_setfield(L, -2, "body");
+    }
     const char *rid = oa_xfer_header(x, "x-request-id");
     if (rid) {
       lua_pushstring(L, rid);
@@ -870,7 +886,7 @@ static oa_xfer *read_into(lua_State *L, oa_client *c, oa_batch *b, int i, int t,
 /* Pushes the outcome of a completed transfer (res, or nil + err) and releases it; returns the
  * number of values pushed. */
 static int push_result(lua_State *L, oa_engine *e, oa_xfer *x) {
-  int is_res = push_outcome(L, x);
+  int is_res = push_outcome(L, e, x);
   oa_engine_release(e, x);
   if (is_res) return 1;
   lua_pushnil(L);
@@ -974,7 +990,7 @@ static int client_request_many(lua_State *L) {
           break;
         }
       oa_engine_take(e, x);
-      push_outcome(L, x);
+      push_outcome(L, e, x);
       lua_rawseti(L, 3, i + 1);
       b->ids[i] = -1;
       oa_engine_release(e, x);

@@ -13,6 +13,8 @@
 #include "retry.h"
 
 #define OA_IDLE_MAX 64
+#define OA_SPARE_MAX OA_ENGINE_SPARES
+#define OA_SPARE_BUF_MAX (1024 * 1024)
 #define OA_EVENTS_MAX 4096
 #define OA_HEADERS_MAX (1024 * 1024) /* response header bytes kept per attempt */
 
@@ -90,7 +92,10 @@ int oa_engine_init(oa_engine *e) {
   return 0;
 }
 
-static void xfer_free(oa_xfer *x) {
+static void xfer_free(oa_xfer *x);
+
+/* What a transfer owns but its buffers, freed (the buffers are kept by recycle). */
+static void xfer_clear(oa_xfer *x) {
   free(x->path);
   free(x->endpoint);
   if (x->body) wipe(x->body, x->body_len); /* a created key's secret may travel in a body */
@@ -99,6 +104,28 @@ static void xfer_free(oa_xfer *x) {
   if (x->headers) wipe(x->headers, x->headers_bytes);
   free(x->headers);
   if (x->easy) curl_easy_cleanup(x->easy);
+}
+
+/* A finished transfer goes to the engine's spares with its buffers' memory (a request then
+ * allocates nothing for its reply), or is freed. */
+static void xfer_recycle(oa_engine *e, oa_xfer *x) {
+  if (e->n_spare >= OA_SPARE_MAX) {
+    xfer_free(x);
+    return;
+  }
+  xfer_clear(x);
+  oa_buf body = x->body_buf, hdr = x->hdr_buf;
+  memset(x, 0, sizeof *x);
+  x->body_buf = body;
+  x->hdr_buf = hdr;
+  oa_buf_clear(&x->body_buf);
+  oa_buf_clear(&x->hdr_buf);
+  if (x->body_buf.cap > OA_SPARE_BUF_MAX) oa_buf_free(&x->body_buf); /* an odd huge reply: not kept */
+  e->spare[e->n_spare++] = x;
+}
+
+static void xfer_free(oa_xfer *x) {
+  xfer_clear(x);
   oa_buf_free(&x->body_buf);
   oa_buf_free(&x->hdr_buf);
   free(x);
@@ -133,6 +160,8 @@ void oa_engine_free(oa_engine *e) {
   free(e->idle);
   e->idle = NULL;
   e->n_idle = e->cap_idle = 0;
+  for (int i = 0; i < e->n_spare; i++) xfer_free(e->spare[i]);
+  e->n_spare = 0;
   if (e->multi) curl_multi_cleanup(e->multi);
   e->multi = NULL;
   free(e->socks);
@@ -173,7 +202,7 @@ oa_xfer *oa_engine_new_xfer(oa_engine *e) {
     e->slots[idx].gen = 0;
     e->slots[idx].x = NULL;
   }
-  oa_xfer *x = calloc(1, sizeof *x);
+  oa_xfer *x = e->n_spare > 0 ? e->spare[--e->n_spare] : calloc(1, sizeof *x);
   if (x == NULL) {
     e->free_slots[e->n_free++] = idx;
     return NULL;
@@ -302,7 +331,7 @@ void oa_engine_release(oa_engine *e, oa_xfer *x) {
   e->slots[idx].x = NULL;
   e->free_slots[e->n_free++] = idx;
   e->n_live--;
-  xfer_free(x);
+  xfer_recycle(e, x);
 }
 
 void oa_engine_drop_xfer(oa_engine *e, oa_xfer *x) {
@@ -311,7 +340,7 @@ void oa_engine_drop_xfer(oa_engine *e, oa_xfer *x) {
   e->slots[idx].x = NULL;
   e->free_slots[e->n_free++] = idx;
   e->n_live--;
-  xfer_free(x);
+  xfer_recycle(e, x);
 }
 
 const char *oa_headers_find(const oa_buf *hdrs, const char *name) {

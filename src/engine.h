@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "buffer.h"
+#include "json.h"
 #include "ratelimit.h"
 
 typedef enum { OA_GET, OA_POST, OA_DELETE } oa_method;
@@ -32,6 +33,7 @@ typedef struct oa_xfer {
   int want_events;              /* OA_EVENTS_NONE / _NOTABLE / _ALL */
   int n_events_made;            /* events it recorded (client:request then says its handle) */
   int reply_headers;            /* the answer carries its headers table */
+  int decode;                   /* a 2xx body is handed over decoded (res.json) */
   long timeout_ms, connect_timeout_ms;
   int max_retries;
 
@@ -89,6 +91,9 @@ typedef struct oa_slot {
 } oa_slot;
 
 /* Settings of the connection layer (config keys of core.client, shared by derived clients). */
+/* Finished transfers an engine keeps for the next ones (their reply buffers are reused). */
+#define OA_ENGINE_SPARES 16
+
 typedef struct oa_conn_conf {
   char *ca_file, *ca_path, *proxy, *no_proxy;
   int insecure;
@@ -122,6 +127,9 @@ typedef struct oa_engine {
   oa_event *events;
   int n_events, cap_events;
   long events_dropped;
+  oa_json_hints hints;  /* reply shapes seen by this engine's decodes (src/json.h) */
+  struct oa_xfer *spare[OA_ENGINE_SPARES]; /* finished transfers kept for reuse, buffers and all */
+  int n_spare;
 } oa_engine;
 
 /* 0 on success, -1 when curl cannot make a multi handle. */

@@ -78,6 +78,7 @@ function M:handle(req)
     end
     return { status = 200, headers = headers, body = enc{ ok = true, hit = hit } }
   end
+  if path == "/v1/raw" then return { status = 200, headers = headers, body = q.text or "" } end
   if path == "/v1/slow" then
     return { status = 200, headers = headers, body = enc{ slept = true, conn_id = req.conn_id },
       delay = tonumber(q.s or "1") }
@@ -304,6 +305,28 @@ describe("openai_admin.core", function()
       local res = c:request{ method = "GET", path = "/echo" }
       assert.equal(200, res.status)
       assert.equal(0, c:engine():pending())
+    end)
+
+    it("decode = true hands a 2xx body over decoded, and keeps the body of anything else", function()
+      local c = client()
+      local res = c:request{ method = "GET", path = "/echo?a=1", decode = true }
+      assert.is_nil(res.body)
+      assert.equal("a=1", res.json.query)
+      assert.equal("GET", res.json.method)
+      local bad = c:request{ method = "GET", path = "/raw?text=notjson", decode = true }
+      assert.equal("notjson", bad.body)
+      assert.is_nil(bad.json)
+      assert.matches("invalid JSON at offset 0", bad.json_error, 1, true)
+      local empty = c:request{ method = "GET", path = "/raw", decode = true }
+      assert.equal("", empty.body)
+      assert.is_nil(empty.json)
+      assert.is_nil(empty.json_error)
+      local missing = c:request{ method = "GET", path = "/nowhere", decode = true }
+      assert.equal(404, missing.status)
+      assert.is_nil(missing.json)
+      assert.matches("no route", missing.body, 1, true)
+      -- without it, the body as before
+      assert.is_string(c:request{ method = "GET", path = "/echo" }.body)
     end)
 
     it("answers without the headers table when reply_headers = false, keeping request_id", function()

@@ -3,7 +3,8 @@
 --   decode.response(res, err, method, path, sdk_path, key_kind, cursor) -> obj   (raises otherwise)
 --     res, err  what the send stage returned (res has status; err a transport failure)
 --     the rest  for the error's fields and hints (errors.from_response's ctx)
---   obj is the decoded JSON object; a 2xx that is not a JSON object is a `decode` error, a non-2xx
+--   obj is the decoded JSON object (res.json when the core decoded it, else res.body decoded
+--   here); a 2xx that is not a JSON object is a `decode` error, a non-2xx
 --   is the error of its status (errors.from_response), a transport failure errors.from_transport.
 --   decode.result(obj, res) marks obj as a result: obj._request_id, decode.request_id(obj).
 local errors = require "openai_admin.errors"
@@ -43,10 +44,15 @@ function M.response(res, err, method, path, sdk_path, key_kind, cursor)
   if status < 200 or status > 299 then
     error(errors.from_response(res, json_decode, method, path, sdk_path, { key_kind = key_kind, cursor = cursor }), 0)
   end
-  local raw = res.body
-  if status == 204 and (raw == nil or raw == "") then return setmetatable({}, Result) end
-  local ok, obj, why = pcall(json_decode, raw)
-  if not ok then why, obj = obj, nil end
+  local obj = res.json -- decoded by the core straight from its buffer (request.decode)
+  if type(obj) == "table" then return obj end
+  local raw, why = res.body, res.json_error
+  if obj == nil and why == nil then
+    if status == 204 and (raw == nil or raw == "") then return setmetatable({}, Result) end
+    local ok
+    ok, obj, why = pcall(json_decode, raw)
+    if not ok then why, obj = obj, nil end
+  end
   if type(obj) ~= "table" then
     local detail
     if obj ~= nil then

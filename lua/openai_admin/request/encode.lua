@@ -67,9 +67,10 @@ function M.body(c, plan)
 end
 
 function M.request(c, plan, url, body)
-  -- (reply_headers = false: nothing here reads the headers; the core hands over request_id and
-  -- retry_after itself)
-  local req = { method = c.method, path = url, body = body, endpoint = c.sdk_path, reply_headers = false }
+  -- reply_headers = false: nothing here reads the headers (the core hands over request_id and
+  -- retry_after itself); decode = true: a 2xx body comes decoded (res.json, see decode.lua)
+  local req = { method = c.method, path = url, body = body, endpoint = c.sdk_path, reply_headers = false,
+    decode = true }
   local o = plan.opts
   if o then
     req.timeout, req.connect_timeout, req.max_retries, req.headers = o.timeout, o.connect_timeout, o.max_retries,
