@@ -14,6 +14,7 @@
 --     after   the cursor value the caller gave (after / page), raw, or nil
 --     before  the `before` value when it starts a backward walk (then not in query), else nil
 --   c.encode_body(params) -> Lua table ready for json.encode (arrays marked), or nil for no body
+--   c.bare, c.build_path(path args...) -> path   (the fast path of a call with path args only)
 -- Every bad input raises an invalid_argument error (errors.lua) naming the sdk_path and the
 -- parameter, before anything is sent.
 local errors = require "openai_admin.errors"
@@ -691,6 +692,10 @@ function M.compile(row)
   return {
     row = row, sdk_path = sdk_path, method = row.method, pagination = row.pagination,
     npath = npath, path_params = names, prepare = prepare, sends_body = sends_body,
+    -- a call of only its path arguments sends no query and no body, and needs no plan (the
+    -- pipeline's fast path, request/pipeline.lua): true when nothing is required and there is
+    -- no body to send (an endpoint with a body sends {} even without params)
+    bare = nrequired == 0 and not sends_body, build_path = build_path,
     cursor_name = cursor_name, before_name = before_name,
     encode_query = build_query, encode_body = build_body,
   }

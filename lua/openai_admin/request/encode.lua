@@ -71,7 +71,7 @@ function M.request(c, plan, url, body)
   -- retry_after itself); decode = true: a 2xx body comes decoded (res.json, see decode.lua)
   local req = { method = c.method, path = url, body = body, endpoint = c.sdk_path, reply_headers = false,
     decode = true }
-  local o = plan.opts
+  local o = plan and plan.opts -- (no plan: a call of path arguments only, pipeline.call)
   if o then
     req.timeout, req.connect_timeout, req.max_retries, req.headers = o.timeout, o.connect_timeout, o.max_retries,
       o.headers

@@ -4,7 +4,8 @@
 --   send      request/send.lua                    the engine: now, or inside a batch (batch.lua)
 --   decode    request/decode.lua                  status, JSON, error objects with hints
 --
---   pipeline.call(client, c, ...) -> result          a non-list endpoint (c: params.compile(row))
+--   pipeline.call(client, c, ...) -> result          a non-list endpoint (c: params.compile(row));
+--       with only path arguments and c.bare, straight to send (no plan, nothing to encode)
 --   pipeline.walk(client, c, ...) -> walk            a list call, checked and encoded once:
 --     walk = { client, c, plan, path, query, body, cursor, cursor_param, backward }
 --   pipeline.fetch_page(walk, cursor) -> decoded, res, url   one page of a walk (pages.lua)
@@ -26,15 +27,29 @@ local function send(client, c, req, cursor)
   if log then req.log = rawget(client, "_log_events") or true end
   local ok, res, err = pcall(send_stage.send, cc, req, log) -- the core raises only on a broken contract
   if not ok then error(errors.from_core(res, c.sdk_path), 0) end
-  local proxy = rawget(client, "_proxy")
-  if err and proxy and (err.kind == "connection" or err.kind == "timeout") and type(err.message) == "string" then
-    err.message = err.message .. " (through the proxy " .. proxy .. ")" -- proxy.lua: no credentials
+  if err then
+    local proxy = rawget(client, "_proxy")
+    if proxy and (err.kind == "connection" or err.kind == "timeout") and type(err.message) == "string" then
+      err.message = err.message .. " (through the proxy " .. proxy .. ")" -- proxy.lua: no credentials
+    end
   end
   return decode.response(res, err, req.method, req.path, c.sdk_path, rawget(client, "_key_kind"), cursor), res
 end
 
+local select = select
+
 function M.call(client, c, ...)
-  local plan = c.prepare(rawget(client, "_max_request_bytes"), ...)
+  local max_bytes = rawget(client, "_max_request_bytes")
+  if c.bare and select("#", ...) == c.npath then
+    -- only path arguments (a retrieve, a delete): the path is the whole request, so there is no
+    -- plan to make and nothing to encode; the same checks (build_path) and the same request
+    local path = c.build_path(...)
+    if #path <= max_bytes then
+      local obj, res = send(client, c, encode.request(c, nil, path, nil))
+      return decode.result(obj, res)
+    end
+  end
+  local plan = c.prepare(max_bytes, ...)
   local query = encode.query(c, plan)
   local url = encode.url(plan.path, query)
   local req = encode.request(c, plan, url, encode.body(c, plan))
