@@ -300,7 +300,8 @@ describe("openai_admin.core", function()
         err_of{ method = "GET", path = "/x", timeout = 0 }, 1, true)
       assert.matches("request.body must be a string", err_of{ method = "POST", path = "/x", body = {} }, 1, true)
       assert.matches("invalid header name", err_of{ method = "GET", path = "/x", headers = { ["a b"] = "1" } }, 1, true)
-      assert.matches('request.log must be a boolean or "notable"', err_of{ method = "GET", path = "/x", log = 1 }, 1, true)
+      assert.matches('request.log must be a boolean or "notable"',
+        err_of{ method = "GET", path = "/x", log = 1 }, 1, true)
       -- a refused request leaves nothing in flight: the client goes on, and the engine is empty
       local res = c:request{ method = "GET", path = "/echo" }
       assert.equal(200, res.status)
