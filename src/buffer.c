@@ -35,3 +35,15 @@ void oa_buf_free(oa_buf *b) {
   b->data = NULL;
   b->len = b->cap = 0;
 }
+
+void oa_wipe(void *p, size_t n) {
+  if (n == 0) return;
+  memset(p, 0, n);
+#if defined(__GNUC__) || defined(__clang__)
+  /* the memory is "used" after the memset: the stores stay (what explicit_bzero does) */
+  __asm__ __volatile__("" : : "r"(p) : "memory");
+#else
+  volatile unsigned char *v = p;
+  while (n--) *v++ = 0;
+#endif
+}

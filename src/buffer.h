@@ -16,4 +16,8 @@ int oa_buf_reserve(oa_buf *b, size_t n);
 void oa_buf_clear(oa_buf *b);
 void oa_buf_free(oa_buf *b);
 
+/* Zeroes n bytes that held a secret (an Authorization line, a created key's secret) so that the
+ * compiler cannot drop the stores as dead. */
+void oa_wipe(void *p, size_t n);
+
 #endif

@@ -60,10 +60,6 @@ typedef struct oa_batch {
 
 /* --- small helpers ------------------------------------------------------------------------ */
 
-static void wipe(void *p, size_t n) {
-  volatile unsigned char *v = p;
-  while (n--) *v++ = 0;
-}
 
 static char *dup_mem(lua_State *L, const char *s, size_t n) {
   char *d = malloc(n + 1);
@@ -125,14 +121,14 @@ static void client_release(oa_client *c) {
   if (c->open && c->pool && --c->pool->open_clients == 0) oa_engine_free(c->pool); /* idempotent */
   c->open = 0;
   if (c->key) {
-    wipe(c->key, c->key_len);
+    oa_wipe(c->key, c->key_len);
     free(c->key);
     c->key = NULL;
     c->key_len = 0;
   }
   if (c->defaults) {
     /* the Authorization line holds the key too */
-    for (struct curl_slist *n = c->defaults; n; n = n->next) wipe(n->data, strlen(n->data));
+    for (struct curl_slist *n = c->defaults; n; n = n->next) oa_wipe(n->data, strlen(n->data));
     curl_slist_free_all(c->defaults);
     c->defaults = NULL;
   }
@@ -332,7 +328,7 @@ static void build_defaults(lua_State *L, oa_client *c) {
   struct curl_slist *old = c->defaults;
   c->defaults = NULL;
   if (old) {
-    for (struct curl_slist *n = old; n; n = n->next) wipe(n->data, strlen(n->data));
+    for (struct curl_slist *n = old; n; n = n->next) oa_wipe(n->data, strlen(n->data));
     curl_slist_free_all(old);
   }
   struct { const char *name; const char *value; } internal[] = {
@@ -351,7 +347,7 @@ static void build_defaults(lua_State *L, oa_client *c) {
       memcpy(line + 22, c->key, c->key_len);
       line[len] = '\0';
       struct curl_slist *grown = curl_slist_append(c->defaults, line);
-      wipe(line, len);
+      oa_wipe(line, len);
       free(line);
       if (grown == NULL) luaL_error(L, "openai_admin: out of memory");
       c->defaults = grown;
@@ -611,7 +607,7 @@ static void lb_reserve(lua_State *L, line_buf *b, size_t more) {
   /* left on the stack (read_request's settop drops it): collected, so no leak on an error */
   char *d = lua_newuserdatauv(L, cap, 0);
   memcpy(d, b->data, b->len);
-  wipe(b->data, b->len);
+  oa_wipe(b->data, b->len);
   b->data = d;
   b->cap = cap;
 }
@@ -659,7 +655,7 @@ static struct curl_slist *lb_to_list(const line_buf *b, size_t *bytes) {
   return l;
 }
 
-static void lb_wipe(line_buf *b) { wipe(b->data, b->len); }
+static void lb_wipe(line_buf *b) { oa_wipe(b->data, b->len); }
 
 /* Fills x from the request table at index t. Strings point into the table (kept alive by
  * the caller's stack for the whole call). */

@@ -18,10 +18,6 @@
 #define OA_EVENTS_MAX 4096
 #define OA_HEADERS_MAX (1024 * 1024) /* response header bytes kept per attempt */
 
-static void wipe(void *p, size_t n) {
-  volatile unsigned char *v = p;
-  while (n--) *v++ = 0;
-}
 
 static char *dup_str(const char *s) {
   if (s == NULL) return NULL;
@@ -98,10 +94,10 @@ static void xfer_free(oa_xfer *x);
 static void xfer_clear(oa_xfer *x) {
   free(x->path);
   free(x->endpoint);
-  if (x->body) wipe(x->body, x->body_len); /* a created key's secret may travel in a body */
+  if (x->body) oa_wipe(x->body, x->body_len); /* a created key's secret may travel in a body */
   free(x->body);
   free(x->url);
-  if (x->headers) wipe(x->headers, x->headers_bytes);
+  if (x->headers) oa_wipe(x->headers, x->headers_bytes);
   free(x->headers);
   if (x->easy) curl_easy_cleanup(x->easy);
 }

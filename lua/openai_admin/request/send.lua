@@ -188,13 +188,12 @@ function M.send(cc, req, log)
     return nil, o
   end
   if log and req.log == nil then req.log = true end
-  local eng = cc:engine()
-  if ACTIVE[eng] == nil then
+  if next(ACTIVE) == nil or ACTIVE[cc:engine()] == nil then
     -- nothing of ours in flight on this engine: the core's own blocking loop (one call into C;
     -- the hot path of a script's sequential calls)
     local ok, res, err, h = pcall(cc.request, cc, req)
     if not ok then error(as_error(res), 0) end
-    if h then emit_request(eng, h, log) end
+    if h then emit_request(cc:engine(), h, log) end
     return res, err
   end
   local ok, e2, h = pcall(M.submit, cc, req, log)
