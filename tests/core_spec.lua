@@ -287,6 +287,17 @@ describe("openai_admin.core", function()
       assert.equal("Bearer " .. KEY, h.authorization)
     end)
 
+    it("sends header lines longer than its stack buffer whole, and many of them", function()
+      local c = client()
+      local long = string.rep("v", 3000)
+      local headers = { ["X-Long"] = long }
+      for i = 1, 20 do headers["X-N" .. i] = tostring(i) end
+      local h = body(c:request{ method = "GET", path = "/echo", headers = headers }).headers
+      assert.equal(long, h["x-long"])
+      for i = 1, 20 do assert.equal(tostring(i), h["x-n" .. i]) end
+      assert.equal("Bearer " .. KEY, h.authorization)
+    end)
+
     it("validates the request table", function()
       local c = client()
       local function err_of(req)
