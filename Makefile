@@ -152,7 +152,7 @@ EMBED_DIR   := $(BUILD)/embed
 CORE_AR     := $(BUILD)/libopenai_admin_core.a
 LUA_LINK    ?= $(shell $(PKG_CONFIG) --libs lua5.4 2>/dev/null)
 EMBED_CFLAGS = $(CSTD) $(WARN) $(OPT) $(SAN) -pthread -DOA_EMBED_STATIC $(LUA_CFLAGS) $(CFLAGS)
-EMBED_LIBS   = -Wl,-E $(LUA_LINK) $(CURL_LIBS) $(JSON_LIBS) -lm -ldl -pthread
+EMBED_LIBS   = -Wl,-E $(LUA_LINK) $(CURL_LIBS) -lm -ldl -pthread
 EMBED_HOSTS := $(EMBED_DIR)/embed_threads $(EMBED_DIR)/embed_threads_once $(EMBED_DIR)/embed_poll
 
 $(CORE_AR): $(CORE_OBJ)
