@@ -605,6 +605,7 @@ static void lb_reserve(lua_State *L, line_buf *b, size_t more) {
   size_t cap = b->cap * 2;
   while (cap - b->len < more) cap *= 2;
   /* left on the stack (read_request's settop drops it): collected, so no leak on an error */
+  luaL_checkstack(L, 1, "openai_admin: request headers");
   char *d = lua_newuserdatauv(L, cap, 0);
   memcpy(d, b->data, b->len);
   oa_wipe(b->data, b->len);
@@ -770,7 +771,7 @@ static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const ch
   for (struct curl_slist *d = c->defaults; d; d = d->next)
     if (!overrides_default || !req_names(rh, nrh, d->data, 1)) lb_add(L, &lb, d->data, strlen(d->data));
   x->headers = lb_to_list(&lb, &x->headers_bytes);
-  lb_wipe(&lb);
+  lb_wipe(&lb); /* before anything can raise: it holds the Authorization line */
   if (x->headers == NULL && lb.n > 0) luaL_error(L, "openai_admin: out of memory");
   x->retry_count_header = !names_rc;
   lua_settop(L, h - 1);

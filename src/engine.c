@@ -100,6 +100,8 @@ static void xfer_clear(oa_xfer *x) {
   if (x->headers) oa_wipe(x->headers, x->headers_bytes);
   free(x->headers);
   if (x->easy) curl_easy_cleanup(x->easy);
+  /* the reply of a create holds the new secret: gone before the memory is reused or freed */
+  if (x->body_buf.data) oa_wipe(x->body_buf.data, x->body_buf.len);
 }
 
 /* A finished transfer goes to the engine's spares with its buffers' memory (a request then
