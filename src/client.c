@@ -658,6 +658,65 @@ static struct curl_slist *lb_to_list(const line_buf *b, size_t *bytes) {
 
 static void lb_wipe(line_buf *b) { oa_wipe(b->data, b->len); }
 
+/* Checks the request's path (already percent-encoded, with its query). */
+static void check_path(lua_State *L, const char *path, size_t plen, const char *what) {
+  if (path[0] != '/') luaL_error(L, "openai_admin: %s.path must start with '/'", what);
+  for (size_t i = 0; i < plen; i++)
+    if ((unsigned char)path[i] <= ' ' || path[i] == 0x7f || path[i] == '#')
+      luaL_error(L, "openai_admin: %s.path must be percent-encoded", what);
+}
+
+/* log: true records every attempt; "notable" only what a log above debug shows (waits,
+ * retried and given-up attempts): a plain first attempt then costs no event at all */
+static int want_events(lua_State *L, int idx, const char *what) {
+  int lt = lua_type(L, idx);
+  if (lt == LUA_TSTRING && strcmp(lua_tostring(L, idx), "notable") == 0) return OA_EVENTS_NOTABLE;
+  if (lt == LUA_TNIL || lt == LUA_TNONE || lt == LUA_TBOOLEAN) return lua_toboolean(L, idx) ? OA_EVENTS_ALL : OA_EVENTS_NONE;
+  return luaL_error(L, "openai_admin: %s.log must be a boolean or \"notable\"", what);
+}
+
+/* The rest of a request once its fields are read: the header lines (its own first, then the
+ * client's defaults it does not override; the transfer owns them all) and the URL. May push
+ * scratch userdata (the caller's settop drops them). */
+static void finish_request(lua_State *L, oa_client *c, oa_xfer *x, const char *path, size_t plen, double timeout,
+                           const req_header *rh, int nrh) {
+  int names_ct = c->defaults_name_ct || req_names(rh, nrh, "Content-Type", 0);
+  int names_to = c->defaults_name_to || req_names(rh, nrh, "X-Stainless-Timeout", 0);
+  int names_rc = c->defaults_name_rc || req_names(rh, nrh, "X-Stainless-Retry-Count", 0);
+  int overrides_default = 0;
+  for (struct curl_slist *d = c->defaults; d && !overrides_default; d = d->next)
+    if (req_names(rh, nrh, d->data, 1)) overrides_default = 1;
+
+  /* the lines are gathered as "line\0line\0..." in a scratch buffer (the stack, or a userdata
+   * when they are long: nothing to free on an error), then become one block of list nodes and
+   * text, the transfer's (one allocation per request instead of two per line) */
+  line_buf lb;
+  lb_init(&lb);
+  if (!names_ct) {
+    if (x->body) lb_line(L, &lb, "Content-Type", 12, "application/json", 16);
+    else if (x->method == OA_POST) lb_line(L, &lb, "Content-Type", 12, NULL, 0);
+  }
+  if (!names_to && timeout > 0) {
+    char v[32];
+    snprintf(v, sizeof v, "%lld", (long long)timeout);
+    lb_line(L, &lb, "X-Stainless-Timeout", 19, v, strlen(v));
+  }
+  for (int i = 0; i < nrh; i++) lb_line(L, &lb, rh[i].name, rh[i].nlen, rh[i].value, rh[i].vlen);
+  for (struct curl_slist *d = c->defaults; d; d = d->next)
+    if (!overrides_default || !req_names(rh, nrh, d->data, 1)) lb_add(L, &lb, d->data, strlen(d->data));
+  x->headers = lb_to_list(&lb, &x->headers_bytes);
+  lb_wipe(&lb); /* before anything can raise: it holds the Authorization line */
+  if (x->headers == NULL && lb.n > 0) luaL_error(L, "openai_admin: out of memory");
+  x->retry_count_header = !names_rc;
+
+  /* the URL */
+  size_t ulen = c->base_len + plen;
+  x->url = malloc(ulen + 1);
+  if (x->url == NULL) luaL_error(L, "openai_admin: out of memory");
+  memcpy(x->url, c->base_url, c->base_len);
+  memcpy(x->url + c->base_len, path, plen + 1);
+}
+
 /* Fills x from the request table at index t. Strings point into the table (kept alive by
  * the caller's stack for the whole call). */
 static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const char *what) {
@@ -674,10 +733,7 @@ static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const ch
   else luaL_error(L, "openai_admin: %s.method must be GET, POST or DELETE, got '%s'", what, method);
   size_t plen;
   const char *path = get_string(L, t, "path", what, 1, 0, NULL, &plen);
-  if (path[0] != '/') luaL_error(L, "openai_admin: %s.path must start with '/'", what);
-  for (size_t i = 0; i < plen; i++)
-    if ((unsigned char)path[i] <= ' ' || path[i] == 0x7f || path[i] == '#')
-      luaL_error(L, "openai_admin: %s.path must be percent-encoded", what);
+  check_path(L, path, plen, what);
   x->path = dup_mem(L, path, plen);
   const char *endpoint = get_string(L, t, "endpoint", what, 0, 0, NULL, &n);
   if (endpoint) x->endpoint = dup_mem(L, endpoint, n);
@@ -688,12 +744,8 @@ static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const ch
   lua_pop(L, 1);
   x->decode = field(L, t, "decode") != LUA_TNIL && lua_toboolean(L, -1);
   lua_pop(L, 1);
-  /* log: true records every attempt; "notable" only what a log above debug shows (waits,
-   * retried and given-up attempts): a plain first attempt then costs no event at all */
-  int lt = field(L, t, "log");
-  if (lt == LUA_TSTRING && strcmp(lua_tostring(L, -1), "notable") == 0) x->want_events = OA_EVENTS_NOTABLE;
-  else if (lt == LUA_TNIL || lt == LUA_TBOOLEAN) x->want_events = lua_toboolean(L, -1) ? OA_EVENTS_ALL : OA_EVENTS_NONE;
-  else luaL_error(L, "openai_admin: %s.log must be a boolean or \"notable\"", what);
+  field(L, t, "log");
+  x->want_events = want_events(L, -1, what);
   lua_pop(L, 1);
   int bt = field(L, t, "body");
   if (bt == LUA_TSTRING) {
@@ -744,44 +796,8 @@ static void read_request(lua_State *L, oa_client *c, int t, oa_xfer *x, const ch
     luaL_error(L, "openai_admin: %s.headers must be a table, got %s", what, type_name(L, -1));
   }
 
-  /* assemble: the request's own lines first, then the client's defaults it does not override
-   * (copied: the transfer owns its whole list) */
-  int names_ct = c->defaults_name_ct || req_names(rh, nrh, "Content-Type", 0);
-  int names_to = c->defaults_name_to || req_names(rh, nrh, "X-Stainless-Timeout", 0);
-  int names_rc = c->defaults_name_rc || req_names(rh, nrh, "X-Stainless-Retry-Count", 0);
-  int overrides_default = 0;
-  for (struct curl_slist *d = c->defaults; d && !overrides_default; d = d->next)
-    if (req_names(rh, nrh, d->data, 1)) overrides_default = 1;
-
-  /* the lines are gathered as "line\0line\0..." in a scratch buffer (the stack, or a userdata
-   * when they are long: nothing to free on an error), then become one block of list nodes and
-   * text, the transfer's (one allocation per request instead of two per line) */
-  line_buf lb;
-  lb_init(&lb);
-  if (!names_ct) {
-    if (x->body) lb_line(L, &lb, "Content-Type", 12, "application/json", 16);
-    else if (x->method == OA_POST) lb_line(L, &lb, "Content-Type", 12, NULL, 0);
-  }
-  if (!names_to && timeout > 0) {
-    char v[32];
-    snprintf(v, sizeof v, "%lld", (long long)timeout);
-    lb_line(L, &lb, "X-Stainless-Timeout", 19, v, strlen(v));
-  }
-  for (int i = 0; i < nrh; i++) lb_line(L, &lb, rh[i].name, rh[i].nlen, rh[i].value, rh[i].vlen);
-  for (struct curl_slist *d = c->defaults; d; d = d->next)
-    if (!overrides_default || !req_names(rh, nrh, d->data, 1)) lb_add(L, &lb, d->data, strlen(d->data));
-  x->headers = lb_to_list(&lb, &x->headers_bytes);
-  lb_wipe(&lb); /* before anything can raise: it holds the Authorization line */
-  if (x->headers == NULL && lb.n > 0) luaL_error(L, "openai_admin: out of memory");
-  x->retry_count_header = !names_rc;
+  finish_request(L, c, x, path, plen, timeout, rh, nrh);
   lua_settop(L, h - 1);
-
-  /* the URL */
-  size_t ulen = c->base_len + plen;
-  x->url = malloc(ulen + 1);
-  if (x->url == NULL) luaL_error(L, "openai_admin: out of memory");
-  memcpy(x->url, c->base_url, c->base_len);
-  memcpy(x->url + c->base_len, path, plen + 1);
 }
 
 /* --- results ------------------------------------------------------------------------------ */
@@ -915,6 +931,69 @@ static int client_request(lua_State *L) {
   c->reading = -1;
   if (made == 0) return n;
   if (n == 1) lua_pushnil(L);
+  lua_pushinteger(L, (lua_Integer)id);
+  return 3;
+}
+
+/* client:get(method, path, endpoint, log) -> obj, request_id [, handle] | nil, res|err [, handle]
+ * The blocking call of the Lua layer's hot path (a call of path arguments only): the request of
+ * client:request{ method, path, endpoint, log, reply_headers = false, decode = true } without its
+ * table, and a 2xx JSON object handed over as itself with its request id, without a res table.
+ * Anything else (another status, a body that is not a JSON object, a transport error) comes as
+ * client:request's outcome table after nil. The handle follows when events were recorded. */
+static int client_get(lua_State *L) {
+  oa_client *c = check_open(L, 1);
+  size_t mlen, plen, elen = 0;
+  const char *method = luaL_checklstring(L, 2, &mlen);
+  const char *path = luaL_checklstring(L, 3, &plen);
+  const char *endpoint = luaL_optlstring(L, 4, NULL, &elen);
+  lua_settop(L, 5);
+  oa_method m;
+  if (strcmp(method, "GET") == 0) m = OA_GET;
+  else if (strcmp(method, "POST") == 0) m = OA_POST;
+  else if (strcmp(method, "DELETE") == 0) m = OA_DELETE;
+  else return luaL_error(L, "openai_admin: get: method must be GET, POST or DELETE, got '%s'", method);
+  int want = want_events(L, 5, "get");
+  check_path(L, path, plen, "get"); /* what can be refused, before a transfer exists */
+  oa_engine *e = c->pool;
+  drop_reading(c);
+  oa_xfer *x = oa_engine_new_xfer(e);
+  if (x == NULL) return luaL_error(L, "openai_admin: out of memory");
+  c->reading = x->id;
+  x->method = m;
+  x->path = dup_mem(L, path, plen);
+  if (endpoint) x->endpoint = dup_mem(L, endpoint, elen);
+  x->want_events = want;
+  x->reply_headers = 0;
+  x->decode = 1;
+  x->timeout_ms = to_ms(c->timeout);
+  x->connect_timeout_ms = to_ms(c->connect_timeout);
+  x->max_retries = c->max_retries;
+  finish_request(L, c, x, path, plen, 0, NULL, 0);
+  lua_settop(L, 5);
+  oa_engine_submit(e, x);
+  while (x->state != OA_X_DONE) oa_engine_poll(e, -1);
+  oa_engine_take(e, x);
+  int64_t id = x->id;
+  int made = x->n_events_made;
+  int n;
+  if (x->code == CURLE_OK && x->status >= 200 && x->status <= 299 && x->body_buf.len > 0 &&
+      oa_json_decode_hinted(L, x->body_buf.data, x->body_buf.len, &e->hints) && lua_type(L, -1) == LUA_TTABLE) {
+    const char *rid = oa_xfer_header(x, "x-request-id");
+    if (rid) lua_pushstring(L, rid);
+    else lua_pushnil(L);
+    oa_engine_release(e, x);
+    n = 2;
+  } else {
+    lua_settop(L, 5); /* what the decode pushed, if it ran */
+    x->decode = 0;    /* the body as it came: the Lua layer says what is wrong with it */
+    lua_pushnil(L);
+    push_outcome(L, e, x);
+    oa_engine_release(e, x);
+    n = 2;
+  }
+  c->reading = -1;
+  if (made == 0) return n;
   lua_pushinteger(L, (lua_Integer)id);
   return 3;
 }
@@ -1223,7 +1302,8 @@ static int client_is_open(lua_State *L) {
 }
 
 void oa_client_register(lua_State *L) {
-  static const luaL_Reg methods[] = {{"request", client_request}, {"request_many", client_request_many},
+  static const luaL_Reg methods[] = {{"request", client_request}, {"get", client_get},
+                                     {"request_many", client_request_many},
                                      {"submit", client_submit},   {"engine", client_engine},
                                      {"derive", client_derive},   {"close", client_close},
                                      {"info", client_info},       {"is_open", client_is_open},

@@ -6,7 +6,8 @@
 --   obj is the decoded JSON object (res.json when the core decoded it, else res.body decoded
 --   here); a 2xx that is not a JSON object is a `decode` error, a non-2xx
 --   is the error of its status (errors.from_response), a transport failure errors.from_transport.
---   decode.result(obj, res) marks obj as a result: obj._request_id, decode.request_id(obj).
+--   decode.result(obj, res) marks obj as a result: obj._request_id, decode.request_id(obj);
+--   decode.result_id(obj, request_id) the same from the id itself (cc:get's answer).
 local errors = require "openai_admin.errors"
 local json = require "openai_admin.json"
 
@@ -28,6 +29,12 @@ M.Result = Result
 
 function M.request_id(obj)
   return REQUEST_IDS[obj]
+end
+
+function M.result_id(obj, request_id)
+  REQUEST_IDS[obj] = request_id
+  if getmetatable(obj) == nil then setmetatable(obj, Result) end
+  return obj
 end
 
 function M.result(obj, res)

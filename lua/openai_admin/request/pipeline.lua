@@ -20,20 +20,44 @@ local M = {}
 
 local rawget, pcall, error = rawget, pcall, error
 
-local function send(client, c, req, cursor)
-  local cc = rawget(client, "_core")
-  if not cc then error(errors.invalid_argument(c.sdk_path .. ": the client is closed", c.sdk_path), 0) end
-  local log = rawget(client, "_log")
-  if log then req.log = rawget(client, "_log_events") or true end
-  local ok, res, err = pcall(send_stage.send, cc, req, log) -- the core raises only on a broken contract
-  if not ok then error(errors.from_core(res, c.sdk_path), 0) end
+-- The outcome of a send as the result (or the error it is): decode.response, with the proxy
+-- named in a connection error.
+local function outcome(client, c, method, path, res, err, cursor)
   if err then
     local proxy = rawget(client, "_proxy")
     if proxy and (err.kind == "connection" or err.kind == "timeout") and type(err.message) == "string" then
       err.message = err.message .. " (through the proxy " .. proxy .. ")" -- proxy.lua: no credentials
     end
   end
-  return decode.response(res, err, req.method, req.path, c.sdk_path, rawget(client, "_key_kind"), cursor), res
+  return decode.response(res, err, method, path, c.sdk_path, rawget(client, "_key_kind"), cursor), res
+end
+
+local function core_of(client, c)
+  local cc = rawget(client, "_core")
+  if not cc then error(errors.invalid_argument(c.sdk_path .. ": the client is closed", c.sdk_path), 0) end
+  return cc
+end
+
+local function send(client, c, req, cursor)
+  local cc = core_of(client, c)
+  local log = rawget(client, "_log")
+  if log then req.log = rawget(client, "_log_events") or true end
+  local ok, res, err = pcall(send_stage.send, cc, req, log) -- the core raises only on a broken contract
+  if not ok then error(errors.from_core(res, c.sdk_path), 0) end
+  return outcome(client, c, req.method, req.path, res, err, cursor)
+end
+
+-- A call of path arguments only, outside a batch: cc:get, the request without its table, and a
+-- JSON object back as itself (the same request as encode.request(c, nil, path) sends).
+local function get(client, c, cc, path)
+  local log = rawget(client, "_log")
+  local ok, obj, x, h = pcall(cc.get, cc, c.method, path, c.sdk_path, log and (rawget(client, "_log_events") or true))
+  if not ok then error(errors.from_core(obj, c.sdk_path), 0) end
+  if h then send_stage.emit_request(cc:engine(), h, log) end
+  if obj then return decode.result_id(obj, x) end
+  local res, err
+  if x.status then res = x else err = x end
+  return decode.result(outcome(client, c, c.method, path, res, err))
 end
 
 local select = select
@@ -45,6 +69,8 @@ function M.call(client, c, ...)
     -- plan to make and nothing to encode; the same checks (build_path) and the same request
     local path = c.build_path(...)
     if #path <= max_bytes then
+      local cc = core_of(client, c)
+      if cc.get and send_stage.direct(cc) then return get(client, c, cc, path) end
       local obj, res = send(client, c, encode.request(c, nil, path, nil))
       return decode.result(obj, res)
     end

@@ -176,6 +176,15 @@ local function emit_request(eng, h, log)
   end
 end
 
+M.emit_request = emit_request
+
+-- True when a blocking call may drive the core itself (cc:request, cc:get): it is not in a
+-- coroutine an owner runs, and nothing of the send stage is in flight on its engine.
+function M.direct(cc)
+  if OWNED[running()] and isyieldable() then return false end
+  return next(ACTIVE) == nil or ACTIVE[cc:engine()] == nil
+end
+
 -- send.send(cc, req, log) -> res | nil, err, exactly as cc:request; raises a core refusal as an
 -- error object. log: the client's log function or nil (it gets each event of this request;
 -- req.log, when set, says which: "notable" for a log above debug, see src/engine.h).
