@@ -294,22 +294,29 @@ static void merge_headers(lua_State *L, oa_client *c, int t, const char *what) {
   lua_pop(L, 1);
 }
 
-/* Appends "Name: value" (or "Name:" to suppress one curl would add) to *list. */
+/* Writes "Name: value" (or "Name:", which suppresses a header curl would add) and its NUL to
+ * out, which has room for nlen + vlen + 3 bytes; returns the length without the NUL. */
+static size_t put_line(char *out, const char *name, size_t nlen, const char *value, size_t vlen) {
+  memcpy(out, name, nlen);
+  out[nlen] = ':';
+  size_t n = nlen + 1;
+  if (value) {
+    out[n++] = ' ';
+    memcpy(out + n, value, vlen);
+    n += vlen;
+  }
+  out[n] = '\0';
+  return n;
+}
+
+/* Appends "Name: value" (or "Name:") to *list. */
 static void append_line(lua_State *L, struct curl_slist **list, const char *name, size_t nlen,
                         const char *value, size_t vlen) {
   char stackbuf[256];
   size_t need = nlen + vlen + 3;
   char *line = need <= sizeof stackbuf ? stackbuf : malloc(need);
   if (line == NULL) luaL_error(L, "openai_admin: out of memory");
-  memcpy(line, name, nlen);
-  line[nlen] = ':';
-  size_t n = nlen + 1;
-  if (value) {
-    line[n++] = ' ';
-    memcpy(line + n, value, vlen);
-    n += vlen;
-  }
-  line[n] = '\0';
+  put_line(line, name, nlen, value, vlen);
   struct curl_slist *grown = curl_slist_append(*list, line);
   if (line != stackbuf) free(line);
   if (grown == NULL) luaL_error(L, "openai_admin: out of memory");
@@ -621,20 +628,9 @@ static void lb_add(lua_State *L, line_buf *b, const char *line, size_t n) {
   b->n++;
 }
 
-/* "Name: value" (or "Name:" to suppress one curl would add) */
 static void lb_line(lua_State *L, line_buf *b, const char *name, size_t nlen, const char *value, size_t vlen) {
   lb_reserve(L, b, nlen + vlen + 3);
-  char *p = b->data + b->len;
-  memcpy(p, name, nlen);
-  p[nlen] = ':';
-  size_t n = nlen + 1;
-  if (value) {
-    p[n++] = ' ';
-    memcpy(p + n, value, vlen);
-    n += vlen;
-  }
-  p[n] = '\0';
-  b->len += n + 1;
+  b->len += put_line(b->data + b->len, name, nlen, value, vlen) + 1;
   b->n++;
 }
 
@@ -885,6 +881,34 @@ static int push_outcome(lua_State *L, oa_engine *e, const oa_xfer *x) {
   return is_res;
 }
 
+/* A blocking call's transfer: a new one, kept as the client's `reading` (after releasing one an
+ * earlier raised call left behind). */
+static oa_xfer *begin_call(lua_State *L, oa_client *c) {
+  drop_reading(c);
+  oa_xfer *x = oa_engine_new_xfer(c->pool);
+  if (x == NULL) luaL_error(L, "openai_admin: out of memory");
+  c->reading = x->id;
+  return x;
+}
+
+/* Submits it and polls until it completes (others completing meanwhile stay collected for their
+ * owners), then takes it off the done list. */
+static void run_call(oa_engine *e, oa_xfer *x) {
+  oa_engine_submit(e, x);
+  while (x->state != OA_X_DONE) oa_engine_poll(e, -1);
+  oa_engine_take(e, x);
+}
+
+/* The end of a blocking call that pushed n values (1: res; 2: nil + err or obj + id): done with
+ * its transfer, and its handle after them, padded to the third place, when it recorded events. */
+static int end_call(lua_State *L, oa_client *c, int n, int made, int64_t id) {
+  c->reading = -1;
+  if (made == 0) return n;
+  if (n == 1) lua_pushnil(L);
+  lua_pushinteger(L, (lua_Integer)id);
+  return 3;
+}
+
 /* Reads the request table at t into a new transfer whose handle is slot i of batch b (so an
  * error while reading releases it). */
 static oa_xfer *read_into(lua_State *L, oa_client *c, oa_batch *b, int i, int t, const char *what) {
@@ -917,22 +941,12 @@ static int client_request(lua_State *L) {
   lua_settop(L, 2);
   oa_engine *e = c->pool;
   /* no batch userdata per call (a finalizer per request): the client keeps the one handle */
-  drop_reading(c);
-  oa_xfer *x = oa_engine_new_xfer(e);
-  if (x == NULL) return luaL_error(L, "openai_admin: out of memory");
-  c->reading = x->id;
+  oa_xfer *x = begin_call(L, c);
   read_request(L, c, 2, x, "request");
-  oa_engine_submit(e, x);
-  while (x->state != OA_X_DONE) oa_engine_poll(e, -1);
-  oa_engine_take(e, x);
+  run_call(e, x);
   int64_t id = x->id;
   int made = x->n_events_made;
-  int n = push_result(L, e, x);
-  c->reading = -1;
-  if (made == 0) return n;
-  if (n == 1) lua_pushnil(L);
-  lua_pushinteger(L, (lua_Integer)id);
-  return 3;
+  return end_call(L, c, push_result(L, e, x), made, id);
 }
 
 /* client:get(method, path, endpoint, log) -> obj, request_id [, handle] | nil, res|err [, handle]
@@ -956,10 +970,7 @@ static int client_get(lua_State *L) {
   int want = want_events(L, 5, "get");
   check_path(L, path, plen, "get"); /* what can be refused, before a transfer exists */
   oa_engine *e = c->pool;
-  drop_reading(c);
-  oa_xfer *x = oa_engine_new_xfer(e);
-  if (x == NULL) return luaL_error(L, "openai_admin: out of memory");
-  c->reading = x->id;
+  oa_xfer *x = begin_call(L, c);
   x->method = m;
   x->path = dup_mem(L, path, plen);
   if (endpoint) x->endpoint = dup_mem(L, endpoint, elen);
@@ -971,31 +982,22 @@ static int client_get(lua_State *L) {
   x->max_retries = c->max_retries;
   finish_request(L, c, x, path, plen, 0, NULL, 0);
   lua_settop(L, 5);
-  oa_engine_submit(e, x);
-  while (x->state != OA_X_DONE) oa_engine_poll(e, -1);
-  oa_engine_take(e, x);
+  run_call(e, x);
   int64_t id = x->id;
   int made = x->n_events_made;
-  int n;
   if (x->code == CURLE_OK && x->status >= 200 && x->status <= 299 && x->body_buf.len > 0 &&
       oa_json_decode_hinted(L, x->body_buf.data, x->body_buf.len, &e->hints) && lua_type(L, -1) == LUA_TTABLE) {
     const char *rid = oa_xfer_header(x, "x-request-id");
     if (rid) lua_pushstring(L, rid);
     else lua_pushnil(L);
-    oa_engine_release(e, x);
-    n = 2;
   } else {
     lua_settop(L, 5); /* what the decode pushed, if it ran */
     x->decode = 0;    /* the body as it came: the Lua layer says what is wrong with it */
     lua_pushnil(L);
     push_outcome(L, e, x);
-    oa_engine_release(e, x);
-    n = 2;
   }
-  c->reading = -1;
-  if (made == 0) return n;
-  lua_pushinteger(L, (lua_Integer)id);
-  return 3;
+  oa_engine_release(e, x);
+  return end_call(L, c, 2, made, id);
 }
 
 /* client:submit{...} -> handle: queued at once; eng:poll/collect/result take it from there */

@@ -38,9 +38,7 @@ function M.result_id(obj, request_id)
 end
 
 function M.result(obj, res)
-  REQUEST_IDS[obj] = res.request_id
-  if getmetatable(obj) == nil then setmetatable(obj, Result) end
-  return obj
+  return M.result_id(obj, res.request_id)
 end
 
 function M.response(res, err, method, path, sdk_path, key_kind, cursor)

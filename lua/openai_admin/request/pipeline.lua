@@ -53,7 +53,7 @@ local function get(client, c, cc, path)
   local log = rawget(client, "_log")
   local ok, obj, x, h = pcall(cc.get, cc, c.method, path, c.sdk_path, log and (rawget(client, "_log_events") or true))
   if not ok then error(errors.from_core(obj, c.sdk_path), 0) end
-  if h then send_stage.emit_request(cc:engine(), h, log) end
+  if h then send_stage.emit(cc:engine(), h, log) end
   if obj then return decode.result_id(obj, x) end
   local res, err
   if x.status then res = x else err = x end

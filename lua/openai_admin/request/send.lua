@@ -92,19 +92,22 @@ function M.cancel(eng, h)
   forget(eng)
 end
 
-local function emit(eng)
+-- Hands an engine's events to their log functions: those of handle h (a finished cc:request or
+-- cc:get, which the hub does not track) to log, any other's to the function it was submitted with.
+local function emit(eng, h, log)
   local logs = LOGS[eng]
-  if not logs or next(logs) == nil then return end
+  if h == nil and (not logs or next(logs) == nil) then return end
   local evs = eng:events()
   for i = 1, #evs do
     local ev = evs[i]
-    local f = logs[ev.handle]
+    local f = ev.handle == h and log or (logs and logs[ev.handle])
     if f then
       local ok, why = pcall(f, ev)
       if not ok then io.stderr:write("openai_admin: the log function raised: ", tostring(why), "\n") end
     end
   end
 end
+M.emit = emit
 
 -- Collects what completed on an engine into the outcomes; hands its events to their log
 -- functions first. Returns the number collected.
@@ -161,28 +164,14 @@ function M.pump(timeout)
   end
 end
 
--- Hands the events of a finished cc:request to their log functions: handle h's to log, any
--- other's (a transfer submitted meanwhile by a blocking call's neighbour) to its own.
-local function emit_request(eng, h, log)
-  local logs = LOGS[eng]
-  local evs = eng:events()
-  for i = 1, #evs do
-    local ev = evs[i]
-    local f = ev.handle == h and log or (logs and logs[ev.handle])
-    if f then
-      local ok, why = pcall(f, ev)
-      if not ok then io.stderr:write("openai_admin: the log function raised: ", tostring(why), "\n") end
-    end
-  end
-end
-
-M.emit_request = emit_request
-
 -- True when a blocking call may drive the core itself (cc:request, cc:get): it is not in a
 -- coroutine an owner runs, and nothing of the send stage is in flight on its engine.
-function M.direct(cc)
-  if OWNED[running()] and isyieldable() then return false end
+local function idle(cc)
   return next(ACTIVE) == nil or ACTIVE[cc:engine()] == nil
+end
+
+function M.direct(cc)
+  return not (OWNED[running()] and isyieldable()) and idle(cc)
 end
 
 -- send.send(cc, req, log) -> res | nil, err, exactly as cc:request; raises a core refusal as an
@@ -197,12 +186,12 @@ function M.send(cc, req, log)
     return nil, o
   end
   if log and req.log == nil then req.log = true end
-  if next(ACTIVE) == nil or ACTIVE[cc:engine()] == nil then
+  if idle(cc) then
     -- nothing of ours in flight on this engine: the core's own blocking loop (one call into C;
     -- the hot path of a script's sequential calls)
     local ok, res, err, h = pcall(cc.request, cc, req)
     if not ok then error(as_error(res), 0) end
-    if h then emit_request(cc:engine(), h, log) end
+    if h then emit(cc:engine(), h, log) end
     return res, err
   end
   local ok, e2, h = pcall(M.submit, cc, req, log)
